@@ -1,0 +1,37 @@
+"""Experience replay: a bounded buffer of transitions, sampled uniformly at random."""
+
+import random
+from collections import deque
+from typing import NamedTuple
+
+
+class Transition(NamedTuple):
+    """One step of experience, in the order the article stores it."""
+
+    state: int
+    action: int
+    new_state: int
+    reward: int
+    terminated: bool
+
+
+class ReplayMemory:
+    """Memory for experience replay: keeps the newest ``max_len`` transitions."""
+
+    def __init__(self, max_len: int):
+        # A deque with maxlen drops the oldest transition once the memory is full.
+        self.memory = deque([], maxlen=max_len)
+
+    def append(self, transition: Transition) -> None:
+        self.memory.append(transition)
+
+    def sample(self, sample_size: int = 1) -> list[Transition]:
+        """Return ``sample_size`` distinct transitions, chosen uniformly (python's ``random``)."""
+        if not 0 <= sample_size <= len(self.memory):
+            raise ValueError(
+                f"cannot sample {sample_size} transitions from a replay memory holding {len(self.memory)}"
+            )
+        return random.sample(self.memory, sample_size)
+
+    def __len__(self) -> int:
+        return len(self.memory)
