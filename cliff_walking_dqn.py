@@ -6,6 +6,7 @@ section of the article to the code below and lists where, and why, this code dep
 """
 
 import argparse
+import functools
 import os
 import random
 import sys
@@ -17,7 +18,6 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
@@ -54,8 +54,22 @@ def make_env(render_mode: str | None = None, max_episode_steps: int | None = Non
 
 
 def state_to_dqn_input(state, num_states: int) -> torch.Tensor:
-    """One-hot encode a state (an int) or a batch of states (a tensor of ints) for the network."""
-    return F.one_hot(torch.as_tensor(state), num_states).float()
+    """One-hot encode a state (an int) or a batch of states (a tensor of ints) for the network.
+
+    Row ``state`` of the identity matrix is that state's one-hot vector; the matrix is built once.
+    """
+    return _identity(num_states)[state]
+
+
+@functools.cache
+def _identity(size: int) -> torch.Tensor:
+    return torch.eye(size)
+
+
+def q_values_of(dqn: DQN, state_inputs: torch.Tensor) -> np.ndarray:
+    """The network's Q-values for a batch of encoded states, one row per state."""
+    with torch.no_grad():
+        return dqn(state_inputs).numpy()
 
 
 def greedy_actions_of(dqn: DQN, state_inputs: torch.Tensor) -> list[int]:
@@ -64,8 +78,7 @@ def greedy_actions_of(dqn: DQN, state_inputs: torch.Tensor) -> list[int]:
     Exact, not an approximation: between two optimize steps the network does not change, so its
     argmax for a state is the same whether it is asked once per step or once for all states.
     """
-    with torch.no_grad():
-        return dqn(state_inputs).argmax(dim=1).tolist()
+    return q_values_of(dqn, state_inputs).argmax(axis=1).tolist()
 
 
 def transition_table(env: gym.Env) -> tuple[list[list[int]], list[list[int]]]:
@@ -108,6 +121,7 @@ class TrainingResult:
     episode_steps: np.ndarray  # steps per episode
     epsilon: np.ndarray  # exploration factor at the end of each episode
     loss: np.ndarray  # loss of the episode's optimize step, NaN where none ran
+    walk_length: np.ndarray  # greedy walk's steps after the optimize step: NaN where none ran, inf on failure
 
 
 @dataclass
@@ -174,12 +188,14 @@ class CliffWalkingDQN:
 
         # The policy network changes only in _optimize and the target network only at a sync, so
         # their outputs are computed once there for all states and looked up in between.
-        greedy_actions = greedy_actions_of(policy_dqn, state_inputs)
-        target_q_values = self._q_values(target_dqn, state_inputs)
+        policy_q_values = q_values_of(policy_dqn, state_inputs)
+        greedy_actions = policy_q_values.argmax(axis=1).tolist()
+        target_q_values = q_values_of(target_dqn, state_inputs)
 
-        goal_reached, episode_steps, epsilon_history, loss_history = [], [], [], []
+        goal_reached, episode_steps, epsilon_history, loss_history, walk_lengths = [], [], [], [], []
         best_path_length, best_state, best_episode = None, None, None
         step_count = 0  # steps since the last target-network sync
+        goals = 0  # episodes that reached the goal
         learning_episodes = 0
 
         print("--- Training ---")
@@ -204,14 +220,16 @@ class CliffWalkingDQN:
                     step_count += 1
                     steps += 1
                 goal_reached.append(reward == 1)
+                goals += reward
                 episode_steps.append(steps)
-                loss = float("nan")
+                loss = walk_length = float("nan")
 
                 # Learn once enough experience is stored and the goal has been reached at least once
-                if len(memory) > self.mini_batch_size and any(goal_reached):
+                if len(memory) > self.mini_batch_size and goals > 0:
                     mini_batch = memory.sample(self.mini_batch_size)
                     loss = self._optimize(mini_batch, policy_dqn, target_q_values, optimizer)
-                    greedy_actions = greedy_actions_of(policy_dqn, state_inputs)
+                    policy_q_values = q_values_of(policy_dqn, state_inputs)
+                    greedy_actions = policy_q_values.argmax(axis=1).tolist()
                     learning_episodes += 1
                     progress.update()
 
@@ -220,25 +238,27 @@ class CliffWalkingDQN:
 
                     # Keep the network whose greedy walk is the shortest so far (the latest on a tie)
                     path = greedy_walk(greedy_actions, next_states, rewards)
-                    if path is not None and (best_path_length is None or len(path) - 1 <= best_path_length):
-                        best_path_length = len(path) - 1
+                    walk_length = float("inf") if path is None else len(path) - 1
+                    if path is not None and (best_path_length is None or walk_length <= best_path_length):
+                        best_path_length = walk_length
                         best_state = {k: v.clone() for k, v in policy_dqn.state_dict().items()}
                         best_episode = len(goal_reached)
 
                     # Synchronize policy network to target network after a certain number of steps
                     if step_count > self.network_sync_rate:
                         target_dqn.load_state_dict(policy_dqn.state_dict())
-                        target_q_values = self._q_values(target_dqn, state_inputs)
+                        target_q_values = policy_q_values  # equal networks give equal Q-values
                         step_count = 0
 
                     if learning_episodes % 100 == 0:
-                        progress.set_postfix(epsilon=f"{epsilon:.2f}", goals=sum(goal_reached), refresh=False)
+                        progress.set_postfix(epsilon=f"{epsilon:.2f}", goals=goals, refresh=False)
                 elif len(goal_reached) >= self.max_exploration_episodes:
                     break
                 elif len(goal_reached) % 100 == 0:
                     progress.set_postfix_str(f"exploring: {len(goal_reached)} episodes, no goal yet")
                 epsilon_history.append(epsilon)
                 loss_history.append(loss)
+                walk_lengths.append(walk_length)
         except KeyboardInterrupt:
             raise TrainingInterrupted(
                 f"training interrupted after {learning_episodes} of {episodes} learning episodes"
@@ -250,7 +270,7 @@ class CliffWalkingDQN:
         if best_state is None:
             raise TrainingFailed(
                 f"no network walked from start to goal in {len(goal_reached)} episodes"
-                + ("" if any(goal_reached) else " (the goal was never reached)")
+                + ("" if goals else " (the goal was never reached)")
             )
         return TrainingResult(
             policy_state=best_state,
@@ -261,6 +281,7 @@ class CliffWalkingDQN:
             episode_steps=np.array(episode_steps),
             epsilon=np.array(epsilon_history),
             loss=np.array(loss_history),
+            walk_length=np.array(walk_lengths),
         )
 
     @staticmethod
@@ -275,13 +296,8 @@ class CliffWalkingDQN:
             return True, 0  # slipped off the cliff: CliffWalking itself would only send us back to start
         return False, 0
 
-    @staticmethod
-    def _q_values(dqn: DQN, state_inputs: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return dqn(state_inputs)
-
     def _optimize(
-        self, mini_batch: list[Transition], policy_dqn: DQN, target_q_values: torch.Tensor, optimizer
+        self, mini_batch: list[Transition], policy_dqn: DQN, target_q_values: np.ndarray, optimizer
     ) -> float:
         """One gradient step on a mini-batch; returns the loss.
 
@@ -290,15 +306,14 @@ class CliffWalkingDQN:
         (by r alone when the transition ended the episode). ``target_q_values`` holds the target
         network's output for every state (row s is Q_target(s, .)).
         """
-        batch = torch.tensor(mini_batch)  # one row per transition, columns as in Transition
-        states, actions, new_states, rewards, terminated = batch.T
+        states, actions, new_states, rewards, terminated = np.array(mini_batch).T  # one array per field
+        target_q = target_q_values[states]  # fancy indexing copies: the table stays intact
+        next_q_max = target_q_values[new_states].max(axis=1)
+        target_q[np.arange(len(states)), actions] = rewards + self.discount_factor * next_q_max * (1 - terminated)
 
-        current_q = policy_dqn(state_to_dqn_input(states, num_states=target_q_values.shape[0]))
-        target_q = target_q_values[states]  # indexing copies, so the table stays intact
-        next_q_max = target_q_values[new_states].max(dim=1).values
-        target_q[torch.arange(len(batch)), actions] = rewards + self.discount_factor * next_q_max * (1 - terminated)
-
-        loss = self.loss_fn(current_q, target_q)
+        num_states = len(target_q_values)
+        current_q = policy_dqn(state_to_dqn_input(torch.from_numpy(states), num_states))
+        loss = self.loss_fn(current_q, torch.from_numpy(target_q))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -321,7 +336,7 @@ class CliffWalkingDQN:
         greedy_actions = greedy_actions_of(policy_dqn, state_inputs)
 
         print("--- Test ---")
-        result = TestResult(success_rate=0.0, q_values=self._q_values(policy_dqn, state_inputs).numpy())
+        result = TestResult(success_rate=0.0, q_values=q_values_of(policy_dqn, state_inputs))
         num_success = 0
         try:
             for episode in range(episodes):
@@ -503,6 +518,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    torch.set_num_threads(1)  # the network is tiny: a second thread costs more than it saves
     try:
         render_mode = resolve_render_mode(args.render)
         if not args.test_only:

@@ -1,0 +1,96 @@
+"""The article's per-sample formulation of training, kept as the baseline that ours is measured against.
+
+The article runs the policy network once per greedy step, and in each optimize step it runs three
+forward passes per sample of the mini-batch (policy on s, target on s', target on s) before stacking
+them. This module does the same, inside the same episode loop as ``CliffWalkingDQN.train`` (same
+step cap, same exploration budget, same choice of the network to keep, same random draws in the
+same order), so that a run here and a run there with one seed learn the same thing and differ only in
+how the arithmetic is organised. The tests use ``article_optimize`` to check that our batched
+``_optimize`` computes the same loss and gradients.
+"""
+
+import random
+
+import torch
+
+from cliff_walking_dqn import (
+    DQN,
+    CliffWalkingDQN,
+    ReplayMemory,
+    Transition,
+    greedy_actions_of,
+    greedy_walk,
+    make_env,
+    state_to_dqn_input,
+    transition_table,
+)
+
+
+def article_optimize(agent: CliffWalkingDQN, num_states, mini_batch, policy_dqn, target_dqn, optimizer) -> float:
+    """The article's ``_optimize``: a Python loop over the samples, three forward passes each."""
+    current_q_list, target_q_list = [], []
+    for state, action, new_state, reward, terminated in mini_batch:
+        if terminated:
+            target = torch.tensor([reward], dtype=torch.float32)
+        else:
+            with torch.no_grad():
+                target = reward + agent.discount_factor * target_dqn(state_to_dqn_input(new_state, num_states)).max()
+        current_q_list.append(policy_dqn(state_to_dqn_input(state, num_states)))
+        target_q = target_dqn(state_to_dqn_input(state, num_states))
+        target_q[action] = target
+        target_q_list.append(target_q)
+    loss = agent.loss_fn(torch.stack(current_q_list), torch.stack(target_q_list))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[dict, list[int]]:
+    """``CliffWalkingDQN.train``'s loop with the article's arithmetic; returns the kept network and
+    the length of every episode (for checking that both formulations played the same episodes)."""
+    env = make_env(max_episode_steps=agent.max_episode_steps)
+    num_states, num_actions = env.observation_space.n, env.action_space.n
+    agent._seed_everything(env)
+    state_inputs = state_to_dqn_input(torch.arange(num_states), num_states)
+    next_states, rewards = transition_table(env)
+    epsilon = 1
+    memory = ReplayMemory(agent.replay_memory_size)
+    policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
+    target_dqn = DQN(in_states=num_states, out_actions=num_actions)
+    target_dqn.load_state_dict(policy_dqn.state_dict())
+    optimizer = torch.optim.Adam(policy_dqn.parameters(), lr=agent.learning_rate)
+    best_length, best_state, episode_steps = None, None, []
+    step_count = goals = learning_episodes = 0
+    while learning_episodes < episodes and len(episode_steps) < agent.max_exploration_episodes:
+        state = env.reset()[0]
+        terminated = truncated = False
+        reward = steps = 0
+        while not terminated and not truncated:
+            if random.random() < epsilon:
+                action = env.action_space.sample()
+            else:
+                with torch.no_grad():
+                    action = policy_dqn(state_to_dqn_input(state, num_states)).argmax().item()
+            new_state, action_reward, terminated, truncated, _ = env.step(action)
+            terminated, reward = agent._process_episode(action_reward, new_state)
+            memory.append(Transition(state, action, new_state, reward, terminated))
+            state = new_state
+            step_count += 1
+            steps += 1
+        episode_steps.append(steps)
+        goals += reward
+        if len(memory) > agent.mini_batch_size and goals > 0:
+            article_optimize(agent, num_states, memory.sample(agent.mini_batch_size), policy_dqn, target_dqn, optimizer)
+            learning_episodes += 1
+            epsilon = max(epsilon - 1 / episodes, 0)
+            # The same evaluation as ours (not the article's: it has none), so both keep the same network
+            path = greedy_walk(greedy_actions_of(policy_dqn, state_inputs), next_states, rewards)
+            if path is not None and (best_length is None or len(path) - 1 <= best_length):
+                best_length = len(path) - 1
+                best_state = {k: v.clone() for k, v in policy_dqn.state_dict().items()}
+            if step_count > agent.network_sync_rate:
+                target_dqn.load_state_dict(policy_dqn.state_dict())
+                step_count = 0
+    env.close()
+    return best_state, episode_steps

@@ -1,0 +1,83 @@
+"""Train once per seed and report whether each run ends on a network that walks the optimal path.
+
+    python benchmarks/seed_sweep.py --seeds 0-19                     # the default training
+    python benchmarks/seed_sweep.py --seeds 0-19 --max-episode-steps 1000
+
+Per seed: the episode that first reached the goal, the share of optimize steps after which the greedy
+walk was optimal, the first such episode, whether the final network (what the article saves) walks the
+optimal path, and the saved network's walk. Exits 1 unless every saved network walks the optimal path.
+"""
+
+import argparse
+import math
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+os.environ.setdefault("TQDM_DISABLE", "1")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import numpy as np  # noqa: E402
+
+from cliff_walking_dqn import OPTIMAL_PATH_LENGTH, CliffWalkingDQN, TrainingFailed  # noqa: E402
+
+
+def seed_range(text: str) -> list[int]:
+    first, _, last = text.partition("-")
+    return list(range(int(first), int(last or first) + 1))
+
+
+def train_one(seed: int, episodes: int, max_episode_steps: int) -> dict:
+    agent = CliffWalkingDQN(seed=seed)
+    agent.max_episode_steps = max_episode_steps
+    start = time.perf_counter()
+    try:
+        result = agent.train(episodes)
+    except TrainingFailed:
+        return {"seed": seed, "seconds": time.perf_counter() - start, "saved": None}
+    walks = result.walk_length[~np.isnan(result.walk_length)]
+    optimal = np.flatnonzero(result.walk_length == OPTIMAL_PATH_LENGTH)
+    return {
+        "seed": seed,
+        "seconds": time.perf_counter() - start,
+        "played": len(result.goal_reached),
+        "first_goal": result.first_goal_episode,
+        "first_optimal": int(optimal[0]) + 1 if len(optimal) else None,
+        "optimal_share": float(np.mean(walks == OPTIMAL_PATH_LENGTH)),
+        "final": walks[-1],
+        "saved": result.saved_path_length,
+        "saved_episode": result.saved_episode,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=seed_range, default=seed_range("0-19"), help="e.g. 0-19 (default)")
+    parser.add_argument("--episodes", type=int, default=3000)
+    parser.add_argument("--max-episode-steps", type=int, default=CliffWalkingDQN().max_episode_steps)
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+
+    print(f"{args.episodes} episodes, episodes capped at {args.max_episode_steps} steps")
+    print("seed  played  1st goal  1st optimal  optimal share  final walk  saved walk (episode)  seconds")
+    with ProcessPoolExecutor(args.workers) as pool:
+        runs = list(pool.map(train_one, args.seeds, [args.episodes] * len(args.seeds),
+                             [args.max_episode_steps] * len(args.seeds)))
+    for run in runs:
+        if run["saved"] is None:
+            print(f"{run['seed']:4d}  training failed: no network reached the goal  {run['seconds']:7.1f}")
+            continue
+        final = "fails" if math.isinf(run["final"]) else f"{run['final']:.0f}"
+        print(f"{run['seed']:4d}  {run['played']:6d}  {run['first_goal']:8d}  {run['first_optimal'] or '-':>11}"
+              f"  {run['optimal_share']:12.0%}  {final:>10}  {run['saved']:10d} ({run['saved_episode']})"
+              f"  {run['seconds']:7.1f}")
+    converged = sum(run["saved"] == OPTIMAL_PATH_LENGTH for run in runs)
+    final_ok = sum(run["saved"] is not None and run["final"] == OPTIMAL_PATH_LENGTH for run in runs)
+    print(f"{converged} of {len(runs)} seeds saved a network that walks the optimal {OPTIMAL_PATH_LENGTH}-step path"
+          f" ({final_ok} of {len(runs)} final networks do)")
+    return 0 if converged == len(runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Shared set-up: headless pygame and matplotlib, no progress bars, the project on sys.path."""
+
+import os
+import sys
+from pathlib import Path
+
+os.environ["SDL_VIDEODRIVER"] = "dummy"  # pygame draws without a display
+os.environ["MPLBACKEND"] = "Agg"
+os.environ["TQDM_DISABLE"] = "1"
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+SHIPPED_MODEL = ROOT / "cliff_walking_dql.pt"
+
+
+@pytest.fixture
+def headless_env():
+    """The environment of a machine with no display, for subprocesses."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["PYTHONPATH"] = str(ROOT)
+    return env

@@ -1,0 +1,81 @@
+"""Training end to end: determinism, convergence, the shipped model, and the training summary."""
+
+import numpy as np
+import pytest
+import torch
+
+import cliff_walking_dqn
+from cliff_walking_dqn import (
+    OPTIMAL_PATH_LENGTH,
+    CliffWalkingDQN,
+    DQN,
+    greedy_actions_of,
+    greedy_walk,
+    make_env,
+    save_model,
+    state_to_dqn_input,
+    transition_table,
+)
+from conftest import SHIPPED_MODEL
+
+ALL_STATES = state_to_dqn_input(torch.arange(48), 48)
+
+
+def test_same_seed_gives_identical_weights_and_history():
+    first = CliffWalkingDQN(seed=5).train(300)
+    second = CliffWalkingDQN(seed=5).train(300)
+    for name in first.policy_state:
+        assert torch.equal(first.policy_state[name], second.policy_state[name])
+    assert np.array_equal(first.episode_steps, second.episode_steps)
+
+
+def test_short_seeded_training_from_scratch_walks_the_optimal_path(tmp_path):
+    result = CliffWalkingDQN(seed=6).train(500)
+    assert result.saved_path_length == OPTIMAL_PATH_LENGTH
+    assert 1 <= result.first_goal_episode <= result.saved_episode <= len(result.goal_reached)
+    model = tmp_path / "model.pt"
+    save_model(result.policy_state, model)
+    tested = CliffWalkingDQN().test(episodes=5, model_file=model)
+    assert tested.success_rate == 100.0
+    assert tested.path_length == OPTIMAL_PATH_LENGTH
+
+
+def test_history_has_one_entry_per_episode():
+    result = CliffWalkingDQN(seed=6).train(500)
+    played = len(result.goal_reached)
+    for series in (result.episode_steps, result.epsilon, result.loss, result.walk_length):
+        assert len(series) == played
+    learned = ~np.isnan(result.loss)
+    assert learned.sum() == 500  # every counted episode ran one optimize step
+    assert not learned[: result.first_goal_episode - 1].any()  # nothing is learned before the first goal
+    assert result.epsilon[-1] == pytest.approx(0, abs=1e-9)  # linear decay over the counted episodes
+    assert (result.episode_steps <= CliffWalkingDQN().max_episode_steps).all()
+
+
+def test_shipped_model_walks_the_optimal_path():
+    result = CliffWalkingDQN().test(episodes=3, model_file=SHIPPED_MODEL)
+    assert result.success_rate == 100.0
+    assert result.path_length == OPTIMAL_PATH_LENGTH
+    assert result.path[0] == 36 and result.path[-1] == 47
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_greedy_walk_on_the_table_equals_an_episode_in_the_environment(seed):
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    greedy_actions = rng.integers(0, 4, 48).tolist()
+    greedy_actions[36] = 0  # leave the start upwards, so that most walks go somewhere
+    env = make_env(max_episode_steps=100)
+    path = greedy_walk(greedy_actions, *transition_table(env))
+    _, actions, reached_goal = CliffWalkingDQN._play(env, greedy_actions, rendered=False)
+    assert (path is not None) == reached_goal
+    if path is not None:
+        assert len(path) - 1 == len(actions)
+
+
+def test_greedy_walk_of_the_shipped_model():
+    env = make_env()
+    policy_dqn = DQN(48, 4)
+    policy_dqn.load_state_dict(torch.load(SHIPPED_MODEL, weights_only=True))
+    path = greedy_walk(greedy_actions_of(policy_dqn, ALL_STATES), *transition_table(env))
+    assert path == [36, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 47]
