@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+import plots
 from nn_model import DQN
 from replay_memory import ReplayMemory, Transition
 
@@ -29,6 +30,7 @@ START_STATE = 36  # bottom-left cell: row 3 * 12 columns + column 0
 GOAL_STATE = 47  # bottom-right cell
 CLIFF_REWARD = -100  # what the environment pays for a step into the cliff
 OPTIMAL_PATH_LENGTH = 13  # up, 11 times right, down
+MAX_SEED = 2**32 - 1  # numpy's limit
 ACTION_NAMES = ("up", "right", "down", "left")  # the environment's action numbers 0-3
 
 
@@ -107,6 +109,37 @@ def greedy_walk(greedy_actions: list[int], next_states, rewards) -> list[int] | 
             return None
         path.append(next_states[state][action])
     return path
+
+
+STANDABLE_STATES = np.arange(37)  # the agent never stands on the cliff (37-46) or the goal (47)
+
+
+def optimal_q_values(discount_factor: float) -> np.ndarray:
+    """The exact Q-table the network stands in for: Q*(s, a) by value iteration, one row per state.
+
+    Each sweep sets Q(s, a) = r + gamma * max_a' Q(s', a') on the environment's own transition table,
+    with the article's reward processing (goal 1; a cliff fall ends the episode with 0; other steps 0)
+    and no future after a terminal step. On this deterministic grid the values stop changing, to the
+    last bit, after a few dozen sweeps.
+    """
+    next_states, env_rewards = (np.array(table) for table in transition_table(make_env()))
+    terminated, rewards = np.vectorize(CliffWalkingDQN._process_episode)(env_rewards, next_states)
+    q_values = np.zeros(next_states.shape)
+    while True:
+        updated = rewards + discount_factor * q_values.max(axis=1)[next_states] * ~terminated
+        if np.array_equal(updated, q_values):
+            return q_values
+        q_values = updated
+
+
+def compare_with_optimum(q_values: np.ndarray, q_star: np.ndarray) -> tuple[float, float, list[int]]:
+    """Largest |Q - Q*| over the standable states, the share of them where the greedy action is optimal,
+    and the states where it is not. An action is optimal when it ties with Q*'s best (ties are common)."""
+    largest_error = float(np.abs(q_values[STANDABLE_STATES] - q_star[STANDABLE_STATES]).max())
+    disagreeing = [
+        int(s) for s in STANDABLE_STATES if q_star[s, q_values[s].argmax()] < q_star[s].max() - 1e-9
+    ]
+    return largest_error, 1 - len(disagreeing) / len(STANDABLE_STATES), disagreeing
 
 
 @dataclass
@@ -320,10 +353,9 @@ class CliffWalkingDQN:
         return loss.item()
 
     def test(self, episodes: int = 100, render_mode: str | None = None, model_file=MODEL_FILE) -> TestResult:
-        """Play ``episodes`` greedy episodes with the saved network; render the first one.
+        """Play ``episodes`` greedy episodes with the saved network, then show the first one.
 
-        ``render_mode`` is Gymnasium's: "human" (a pygame window), "ansi" (text printed here),
-        "rgb_array" or None.
+        ``render_mode`` is Gymnasium's: "human" (a pygame window), "ansi" (text printed here) or None.
         """
         env = make_env(max_episode_steps=self.test_max_steps)
         num_states = env.observation_space.n
@@ -331,67 +363,64 @@ class CliffWalkingDQN:
 
         # Load learned policy
         policy_dqn = load_model(model_file, num_states, num_actions)
-        policy_dqn.eval()
+        policy_dqn.eval()  # switch model to evaluation mode
         state_inputs = state_to_dqn_input(torch.arange(num_states), num_states)
         greedy_actions = greedy_actions_of(policy_dqn, state_inputs)
 
         print("--- Test ---")
         result = TestResult(success_rate=0.0, q_values=q_values_of(policy_dqn, state_inputs))
         num_success = 0
-        try:
-            for episode in range(episodes):
-                rendered = episode == 0 and render_mode is not None
-                episode_env = make_env(render_mode, self.test_max_steps) if rendered else env
-                path, actions, reached_goal = self._play(episode_env, greedy_actions, rendered)
-                if rendered:
-                    episode_env.close()
-                if episode == 0:
-                    result.path, result.actions = path, actions
-                num_success += reached_goal
-        finally:
-            env.close()
+        for episode in range(episodes):
+            state = env.reset()[0]
+            path, actions = [state], []
+            terminated = truncated = False
+            while not terminated and not truncated:  # truncated: the article's 50-step limit
+                action = greedy_actions[state]
+                state, reward, terminated, truncated, _ = env.step(action)
+                path.append(state)
+                actions.append(action)
+                if reward == CLIFF_REWARD:
+                    break  # agent slipped off the cliff
+            num_success += state == GOAL_STATE
+            if episode == 0:
+                result.path, result.actions = path, actions
+        env.close()
         result.success_rate = num_success / episodes * 100
+
+        if render_mode is not None:
+            show_episode(result.actions, render_mode)
         return result
 
-    @staticmethod
-    def _play(env: gym.Env, greedy_actions: list[int], rendered: bool) -> tuple[list[int], list[int], bool]:
-        """One greedy episode; returns the states visited, the actions taken and whether it reached the goal."""
-        state = env.reset()[0]
-        path, actions = [state], []
-        show = _renderer(env) if rendered else None
-        if show:
-            show(None)
-        terminated = truncated = False
-        while not terminated and not truncated:
-            action = greedy_actions[state]
-            state, reward, terminated, truncated, _ = env.step(action)
-            path.append(state)
-            actions.append(action)
-            if show and not show(action):
-                show = None  # the window was closed: play on without rendering
-            if reward == CLIFF_REWARD:
-                return path, actions, False  # agent slipped off the cliff
-        return path, actions, state == GOAL_STATE
+
+def show_episode(actions: list[int], render_mode: str) -> list[np.ndarray]:
+    """Replay an episode's actions in an environment that renders it: in a pygame window ("human"),
+    as text printed here ("ansi"), or as frames returned ("rgb_array").
+
+    Greedy play on a deterministic grid repeats itself, so replaying the first test episode shows
+    exactly what every test episode did. Closing the window ends the replay.
+    """
+    env = make_env(render_mode=render_mode)
+    frames = []
+    try:
+        env.reset()
+        for step, action in enumerate([None, *actions]):
+            if action is not None:
+                env.step(action)  # in "human" mode this draws the frame
+            if render_mode == "ansi":
+                print(f"{'start' if step == 0 else f'step {step}: {ACTION_NAMES[action]}'}\n{env.render()}")
+            elif render_mode == "rgb_array":
+                frames.append(env.render())
+            elif render_mode == "human" and _window_closed():
+                break
+    finally:
+        env.close()  # closes the window, also on Ctrl-C
+    return frames
 
 
-def _renderer(env: gym.Env):
-    """A function that shows the current frame (after ``action``); it returns False once the window is closed."""
-    if env.render_mode == "ansi":
-        def show(action):
-            label = "start" if action is None else f"step: {ACTION_NAMES[action]}"
-            print(f"{label}\n{env.render()}")
-            return True
-        return show
-    if env.render_mode == "human":
-        import pygame  # Gymnasium draws the window with pygame; env.step has already drawn the frame
+def _window_closed() -> bool:
+    import pygame  # Gymnasium draws its window with pygame
 
-        def show(action):
-            if pygame.event.get(pygame.QUIT):
-                env.close()
-                return False
-            return True
-        return show
-    return None
+    return bool(pygame.event.get(pygame.QUIT))
 
 
 # --- Model files ---------------------------------------------------------------------------------
@@ -404,6 +433,8 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
     """
     path = Path(path)
     retrain = f"train a new one with 'python cliff_walking_dqn.py --model {path}'"
+    if path.is_dir():
+        raise UserError(f"model file '{path}' is a folder: point --model at a .pt file")
     if not path.is_file():
         raise UserError(f"model file '{path}' does not exist: {retrain}, or point --model at an existing file")
     if path.stat().st_size == 0:
@@ -444,6 +475,8 @@ def _describe(shapes: dict | None) -> str:
 
 def check_writable_folder(path, what: str) -> None:
     """Refuse a destination folder that is missing or read-only, before any work starts."""
+    if what == "model file" and Path(path).is_dir():
+        raise UserError(f"model file '{path}' is a folder: point --model at a .pt file")
     folder = Path(path).resolve().parent if what == "model file" else Path(path)
     if not folder.is_dir():
         raise UserError(f"folder '{folder}' for the {what} does not exist: create it or choose another path")
@@ -461,6 +494,9 @@ def save_model(state_dict: dict, path) -> None:
     try:
         with os.fdopen(handle, "wb") as file:
             torch.save(state_dict, file)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private; a model file needn't be
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -490,14 +526,15 @@ class _ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _whole_number(minimum: int):
+def _whole_number(minimum: int, maximum: int | None = None):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if value < minimum or (maximum is not None and value > maximum):
+            allowed = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {value}")
         return value
     return parse
 
@@ -506,13 +543,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = _ArgumentParser(description="Train a Deep Q-network on CliffWalking, save it, and test it.")
     parser.add_argument("--episodes", type=_whole_number(1), default=3000, help="training episodes (default 3000)")
     parser.add_argument("--test-episodes", type=_whole_number(1), default=100, help="test episodes (default 100)")
-    parser.add_argument("--seed", type=_whole_number(0), help="seed for a repeatable run (default: a random one, printed)")
+    parser.add_argument("--seed", type=_whole_number(0, MAX_SEED), help="seed for a repeatable run (default: a random one, printed)")
     parser.add_argument("--model", default=MODEL_FILE, help=f"model file that training writes and the test reads (default {MODEL_FILE})")
     parser.add_argument("--test-only", action="store_true", help="skip training and test the saved model")
     parser.add_argument(
         "--render", choices=("auto", "human", "ansi", "none"), default="auto",
         help="how to show the first test episode: auto (a window if there is a display, else text), human, ansi, none",
     )
+    parser.add_argument("--plots", default=".", metavar="DIR", help="folder for the pictures of the run (default: here)")
+    parser.add_argument("--no-plots", action="store_true", help="write no pictures")
     return parser.parse_args(argv)
 
 
@@ -521,17 +560,28 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)  # the network is tiny: a second thread costs more than it saves
     try:
         render_mode = resolve_render_mode(args.render)
+        plots_folder = None if args.no_plots else Path(args.plots)
+        if plots_folder:
+            check_writable_folder(plots_folder, "pictures")
         if not args.test_only:
             check_writable_folder(args.model, "model file")
-            seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+            seed = args.seed if args.seed is not None else random.SystemRandom().randrange(MAX_SEED + 1)
             agent = CliffWalkingDQN(seed=seed)
             print(f"Seed {seed} (repeat this run with --seed {seed})")
             result = agent.train(args.episodes)
             save_model(result.policy_state, args.model)
             _print_training_summary(result, args.model)
+            if plots_folder:
+                plots.plot_training(result, plots_folder / plots.TRAINING_PLOT)
+                print(f"Training curves: {plots_folder / plots.TRAINING_PLOT}")
         agent = CliffWalkingDQN(seed=args.seed)
         test_result = agent.test(args.test_episodes, render_mode, args.model)
         _print_test_summary(test_result)
+        q_star = optimal_q_values(agent.discount_factor)
+        comparison = compare_with_optimum(test_result.q_values, q_star)
+        _print_comparison(*comparison)
+        if plots_folder:
+            _write_test_pictures(test_result, q_star, comparison, plots_folder)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -542,9 +592,31 @@ def main(argv=None) -> int:
         print(f"Interrupted: {error}. '{args.model}' was left unchanged.", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
-        print("Interrupted: test stopped.", file=sys.stderr)
+        print("Interrupted.", file=sys.stderr)
         return 130
+    except OSError as error:  # a full disk, a file that vanished, a permission the check did not catch
+        print(f"error: could not write '{error.filename}': {error.strerror}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _print_comparison(largest_error: float, agreement: float, disagreeing: list[int]) -> None:
+    print(
+        f"Against the exact optimum Q* (value iteration): greedy action optimal in {agreement:.0%} of the"
+        f" {len(STANDABLE_STATES)} cells the agent can stand on; largest |Q - Q*| = {largest_error:.3f}"
+    )
+    if disagreeing:
+        print(f"States where the network's greedy action is not optimal: {disagreeing}")
+
+
+def _write_test_pictures(result: TestResult, q_star, comparison, folder: Path) -> None:
+    plots.plot_policy(result.q_values, q_star, (*comparison, STANDABLE_STATES), folder / plots.POLICY_PLOT)
+    captions = ["start"] + [
+        f"step {step} of {result.path_length}: {ACTION_NAMES[action]}" for step, action in enumerate(result.actions, 1)
+    ]
+    fps = make_env().metadata["render_fps"]
+    plots.save_episode_gif(show_episode(result.actions, "rgb_array"), fps, captions, folder / plots.TEST_GIF)
+    print(f"Pictures: {folder / plots.POLICY_PLOT}, {folder / plots.TEST_GIF}")
 
 
 def _print_training_summary(result: TrainingResult, model_file) -> None:

@@ -9,6 +9,8 @@ optimal path, and the saved network's walk. Exits 1 unless every saved network w
 """
 
 import argparse
+import contextlib
+import io
 import math
 import os
 import sys
@@ -19,6 +21,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from cliff_walking_dqn import OPTIMAL_PATH_LENGTH, CliffWalkingDQN, TrainingFailed  # noqa: E402
 
@@ -29,11 +32,13 @@ def seed_range(text: str) -> list[int]:
 
 
 def train_one(seed: int, episodes: int, max_episode_steps: int) -> dict:
+    torch.set_num_threads(1)  # two single-threaded workers use the two cores best
     agent = CliffWalkingDQN(seed=seed)
     agent.max_episode_steps = max_episode_steps
     start = time.perf_counter()
     try:
-        result = agent.train(episodes)
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = agent.train(episodes)
     except TrainingFailed:
         return {"seed": seed, "seconds": time.perf_counter() - start, "saved": None}
     walks = result.walk_length[~np.isnan(result.walk_length)]

@@ -1,0 +1,146 @@
+"""The three pictures of a run: training curves, the learned policy beside the optimum, a test episode.
+
+Drawn on matplotlib's ``Figure`` directly (no pyplot), so they need no display. The numbers come from
+cliff_walking_dqn.py; this module only draws them.
+"""
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.animation import PillowWriter
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
+
+GRID_ROWS, GRID_COLUMNS = 4, 12
+START_STATE, GOAL_STATE = 36, 47
+CLIFF_STATES = range(37, 47)
+TRAINING_PLOT = "cliff_walking_dqn_training.png"
+POLICY_PLOT = "cliff_walking_dqn_policy.png"
+TEST_GIF = "cliff_walking_dqn_test.gif"
+MOVING_AVERAGE_EPISODES = 100
+ARROWS = {0: (0, -1), 1: (1, 0), 2: (0, 1), 3: (-1, 0)}  # action -> (dx, dy), rows counted downwards
+
+
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of each run of ``window`` values (shorter at the start, so every episode has a value)."""
+    sums = np.convolve(values, np.ones(window))[: len(values)]
+    counts = np.minimum(np.arange(1, len(values) + 1), window)
+    return sums / counts
+
+
+def plot_training(result, path: Path) -> None:
+    """Per episode of a ``TrainingResult``: goal-reached rate, episode length and greedy walk, epsilon, loss."""
+    episodes = np.arange(1, len(result.goal_reached) + 1)
+    figure = Figure(figsize=(10, 10), layout="constrained")
+    goal_axes, steps_axes, epsilon_axes, loss_axes = figure.subplots(4, 1, sharex=True)
+    figure.suptitle("Training: CliffWalking with a Deep Q-network")
+
+    goal_axes.plot(episodes, moving_average(result.goal_reached.astype(float), MOVING_AVERAGE_EPISODES),
+                   color="tab:green", label=f"goal reached (moving average of {MOVING_AVERAGE_EPISODES} episodes)")
+    goal_axes.set_ylabel("goal-reached rate")
+    goal_axes.set_ylim(-0.02, 1.02)
+
+    steps_axes.plot(episodes, result.episode_steps, color="tab:gray", linewidth=0.5, alpha=0.6,
+                    label="steps in the episode (exploring included)")
+    learned = ~np.isnan(result.walk_length)
+    walk = np.where(np.isinf(result.walk_length), np.nan, result.walk_length)
+    steps_axes.plot(episodes[learned], walk[learned], ".", markersize=2, color="tab:blue",
+                    label="greedy walk from start to goal after the optimize step")
+    steps_axes.axhline(13, color="black", linestyle=":", linewidth=1, label="optimal path: 13 steps")
+    steps_axes.set_ylabel("steps")
+    steps_axes.set_yscale("log")
+
+    epsilon_axes.plot(episodes, result.epsilon, color="tab:orange", label="epsilon (share of random actions)")
+    epsilon_axes.set_ylabel("epsilon")
+
+    loss_axes.plot(episodes[learned], result.loss[learned], color="tab:red", linewidth=0.5,
+                   label="loss of the episode's optimize step")
+    loss_axes.set_ylabel("MSE loss")
+    loss_axes.set_yscale("log")
+    loss_axes.set_xlabel("episode")
+
+    for axes in (goal_axes, steps_axes, epsilon_axes, loss_axes):
+        axes.axvline(result.first_goal_episode, color="tab:purple", linestyle="--", linewidth=1,
+                     label=f"first goal: learning starts (episode {result.first_goal_episode})")
+        axes.axvline(result.saved_episode, color="black", linestyle="-.", linewidth=1,
+                     label=f"network saved (episode {result.saved_episode})")
+        axes.grid(alpha=0.3)
+    goal_axes.legend(loc="upper left", fontsize="small")
+    for axes in (steps_axes, epsilon_axes, loss_axes):  # the two vertical lines are explained above
+        handles, labels = axes.get_legend_handles_labels()
+        axes.legend(handles[:-2], labels[:-2], loc="upper right", fontsize="small", framealpha=0.9)
+    figure.savefig(path, dpi=100)
+
+
+def _draw_grid(axes, values: np.ndarray, arrows: dict, title: str, norm: Normalize, marked=()):
+    """The 4x12 grid: ``values`` (one per state, NaN for none) as colour, an arrow for each action in
+    ``arrows`` (state -> actions), the cliff, start and goal, and a red frame around ``marked`` states."""
+    image = axes.imshow(values.reshape(GRID_ROWS, GRID_COLUMNS), cmap="viridis", norm=norm)
+    for state in CLIFF_STATES:
+        row, column = divmod(state, GRID_COLUMNS)
+        axes.add_patch(Rectangle((column - 0.5, row - 0.5), 1, 1, color="dimgray"))
+    for state, actions in arrows.items():
+        row, column = divmod(int(state), GRID_COLUMNS)
+        for action in actions:
+            dx, dy = ARROWS[int(action)]
+            axes.annotate("", xy=(column + 0.36 * dx, row + 0.36 * dy), xytext=(column, row),
+                          arrowprops={"arrowstyle": "-|>", "color": "white", "linewidth": 1.5})
+    for state in marked:
+        row, column = divmod(state, GRID_COLUMNS)
+        axes.add_patch(Rectangle((column - 0.46, row - 0.46), 0.92, 0.92, fill=False, edgecolor="red", linewidth=2.5))
+    for state, label in ((START_STATE, "S"), (GOAL_STATE, "G")):
+        row, column = divmod(state, GRID_COLUMNS)
+        axes.text(column - 0.42, row - 0.42, label, ha="left", va="top", fontsize=11, fontweight="bold",
+                  color="white" if label == "S" else "black")
+    axes.set_title(title)
+    axes.set_xticks(range(GRID_COLUMNS))
+    axes.set_yticks(range(GRID_ROWS))
+    axes.set_xlabel("column")
+    axes.set_ylabel("row")
+    return image
+
+
+def plot_policy(q_values: np.ndarray, q_star: np.ndarray, comparison, path: Path) -> None:
+    """The network's greedy policy and state values above the exact ones, disagreements marked.
+
+    ``comparison`` is (largest |Q - Q*|, share of agreeing cells, disagreeing states, standable states).
+    """
+    largest_error, agreement, disagreeing, standable = comparison
+    norm = Normalize(vmin=0, vmax=1)
+    figure = Figure(figsize=(11, 7.5), layout="constrained")
+    network_axes, optimum_axes = figure.subplots(2, 1)
+    for axes, q, arrows, title, marked in (
+        (network_axes, q_values, {s: [q_values[s].argmax()] for s in standable},
+         "Deep Q-network: its greedy action (arrow) and max Q (colour)", disagreeing),
+        (optimum_axes, q_star, {s: np.flatnonzero(q_star[s] > q_star[s].max() - 1e-9) for s in standable},
+         "Exact optimum Q* from value iteration: every optimal action (arrow) and max Q* (colour)", ()),
+    ):
+        values = np.full(GRID_ROWS * GRID_COLUMNS, np.nan)
+        values[standable] = q[standable].max(axis=1)
+        image = _draw_grid(axes, values, arrows, title, norm, marked)
+    figure.colorbar(image, ax=[network_axes, optimum_axes], label="max over actions of Q(s, a)", shrink=0.8)
+    figure.suptitle(f"Learned policy against the optimum: greedy action optimal in {agreement:.0%} of the"
+                    f" {len(standable)} cells, largest |Q - Q*| = {largest_error:.3f}", fontweight="bold")
+    figure.legend(handles=[Patch(color="dimgray", label="cliff"),
+                           Patch(fill=False, edgecolor="red", linewidth=2.5, label="network's action not optimal"),
+                           Patch(color="none", label="S start, G goal")],
+                  loc="lower center", ncols=3)
+    figure.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
+    figure.savefig(path, dpi=100)
+
+
+def save_episode_gif(frames: list[np.ndarray], fps: int, captions: list[str], path: Path) -> None:
+    """Write rgb frames as an animated GIF, each with its caption above it (Pillow comes with matplotlib)."""
+    height, width, _ = frames[0].shape
+    figure = Figure(figsize=(width / 100, (height + 40) / 100))
+    axes = figure.add_axes((0, 0, 1, height / (height + 40)))
+    axes.set_axis_off()
+    image = axes.imshow(frames[0])
+    title = figure.text(0.5, 1 - 20 / (height + 40), "", ha="center", va="center", fontsize=12)
+    writer = PillowWriter(fps=fps)
+    with writer.saving(figure, str(path), dpi=100):
+        for frame, caption in zip(frames, captions):
+            image.set_data(frame)
+            title.set_text(caption)
+            writer.grab_frame()
