@@ -8,6 +8,7 @@ section of the article to the code below and lists where, and why, this code dep
 import argparse
 import functools
 import os
+import pickletools
 import random
 import sys
 import tempfile
@@ -444,7 +445,7 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
             warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing them
             state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises RuntimeError, EOFError, KeyError, UnpicklingError ...
-        if "Unsupported global" in str(error):
+        if "Unsupported global" in str(error) or _pickle_calls_code(path):
             raise UserError(
                 f"model file '{path}' was refused: it holds Python objects that would run code when loaded,"
                 f" not just weights; load only files you trust, or {retrain}"
@@ -467,6 +468,15 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
     return policy_dqn
 
 
+def _pickle_calls_code(path: Path) -> bool:
+    """Whether the file is a plain pickle that imports or calls something; read, never run."""
+    try:
+        with open(path, "rb") as file:
+            return any(op.name in ("GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ") for op, _, _ in pickletools.genops(file))
+    except Exception:  # not a pickle at all
+        return False
+
+
 def _describe(shapes: dict | None) -> str:
     if shapes is None:
         return "not a state_dict"
@@ -477,7 +487,7 @@ def check_writable_folder(path, what: str) -> None:
     """Refuse a destination folder that is missing or read-only, before any work starts."""
     if what == "model file" and Path(path).is_dir():
         raise UserError(f"model file '{path}' is a folder: point --model at a .pt file")
-    folder = Path(path).resolve().parent if what == "model file" else Path(path)
+    folder = Path(path).resolve().parent if what == "model file" else Path(path).resolve()
     if not folder.is_dir():
         raise UserError(f"folder '{folder}' for the {what} does not exist: create it or choose another path")
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -561,20 +571,13 @@ def main(argv=None) -> int:
     try:
         render_mode = resolve_render_mode(args.render)
         plots_folder = None if args.no_plots else Path(args.plots)
+        if not args.test_only:
+            check_writable_folder(args.model, "model file")
         if plots_folder:
             check_writable_folder(plots_folder, "pictures")
         if not args.test_only:
-            check_writable_folder(args.model, "model file")
-            seed = args.seed if args.seed is not None else random.SystemRandom().randrange(MAX_SEED + 1)
-            agent = CliffWalkingDQN(seed=seed)
-            print(f"Seed {seed} (repeat this run with --seed {seed})")
-            result = agent.train(args.episodes)
-            save_model(result.policy_state, args.model)
-            _print_training_summary(result, args.model)
-            if plots_folder:
-                plots.plot_training(result, plots_folder / plots.TRAINING_PLOT)
-                print(f"Training curves: {plots_folder / plots.TRAINING_PLOT}")
-        agent = CliffWalkingDQN(seed=args.seed)
+            _train_and_save(args.seed, args.episodes, args.model, plots_folder)
+        agent = CliffWalkingDQN()
         test_result = agent.test(args.test_episodes, render_mode, args.model)
         _print_test_summary(test_result)
         q_star = optimal_q_values(agent.discount_factor)
@@ -598,6 +601,18 @@ def main(argv=None) -> int:
         print(f"error: could not write '{error.filename}': {error.strerror}", file=sys.stderr)
         return 2
     return 0
+
+
+def _train_and_save(seed: int | None, episodes: int, model_file, plots_folder: Path | None) -> None:
+    if seed is None:
+        seed = random.SystemRandom().randrange(MAX_SEED + 1)
+    print(f"Seed {seed} (repeat this run with --seed {seed})")
+    result = CliffWalkingDQN(seed=seed).train(episodes)
+    save_model(result.policy_state, model_file)
+    _print_training_summary(result, model_file)
+    if plots_folder:
+        plots.plot_training(result, plots_folder / plots.TRAINING_PLOT)
+        print(f"Training curves: {plots_folder / plots.TRAINING_PLOT}")
 
 
 def _print_comparison(largest_error: float, agreement: float, disagreeing: list[int]) -> None:

@@ -1,0 +1,246 @@
+"""Nothing the user does loses work or ends in a traceback: model files, interrupts, folders, windows."""
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import pytest
+import torch
+
+import cliff_walking_dqn
+from cliff_walking_dqn import CliffWalkingDQN, save_model
+from conftest import ROOT, SHIPPED_MODEL
+from nn_model import DQN
+
+
+class RunsCode:
+    """Unpickling this creates ``marker``: a stand-in for a malicious model file."""
+
+    def __init__(self, marker):
+        self.marker = Path(marker)
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def state_dict_of(in_states=48, out_actions=4, hidden=None):
+    dqn = DQN(in_states, out_actions)
+    if hidden:
+        dqn.block_1 = torch.nn.Linear(in_states, hidden)
+        dqn.block_2 = torch.nn.Linear(hidden, out_actions)
+    return dqn.state_dict()
+
+
+def write_bad_model(kind, path, marker):
+    good = SHIPPED_MODEL.read_bytes()
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "truncated":
+        path.write_bytes(good[: len(good) // 2])
+    elif kind == "random bytes":
+        path.write_bytes(os.urandom(4096))
+    elif kind == "text":
+        path.write_text("these are not the weights you are looking for\n")
+    elif kind == "runs code":
+        torch.save({"block_1.weight": RunsCode(marker)}, path)
+    elif kind == "plain pickle that runs code":
+        path.write_bytes(pickle.dumps(RunsCode(marker)))
+    elif kind == "other hidden size":
+        torch.save(state_dict_of(hidden=64), path)
+    elif kind == "other number of states":
+        torch.save(state_dict_of(in_states=16), path)
+    elif kind == "other number of actions":
+        torch.save(state_dict_of(out_actions=8), path)
+    elif kind == "extra key":
+        torch.save(OrderedDict(state_dict_of(), extra=torch.zeros(1)), path)
+    elif kind == "missing key":
+        state = state_dict_of()
+        del state["block_2.bias"]
+        torch.save(state, path)
+    elif kind == "a tensor, not a state_dict":
+        torch.save(torch.zeros(3), path)
+
+
+BAD_MODELS = {
+    "empty": "is empty",
+    "truncated": "not a readable PyTorch weights file",
+    "random bytes": "not a readable PyTorch weights file",
+    "text": "not a readable PyTorch weights file",
+    "runs code": "would run code",
+    "plain pickle that runs code": "would run code",
+    "other hidden size": "holds a different network",
+    "other number of states": "holds a different network",
+    "other number of actions": "holds a different network",
+    "extra key": "holds a different network",
+    "missing key": "holds a different network",
+    "a tensor, not a state_dict": "holds a different network",
+}
+
+
+@pytest.mark.parametrize("kind", BAD_MODELS)
+def test_a_bad_model_file_is_refused_in_one_line(kind, tmp_path, capsys):
+    model, marker = tmp_path / "model.pt", tmp_path / "code_ran"
+    write_bad_model(kind, model, marker)
+    before = model.read_bytes()
+    code = cliff_walking_dqn.main(["--test-only", "--model", str(model), "--no-plots"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith(f"error: model file '{model}'")
+    assert BAD_MODELS[kind] in captured.err
+    assert "--model" in captured.err or "retrain" in captured.err or "train a new one" in captured.err
+    assert "--- Test ---" not in captured.out
+    assert model.read_bytes() == before
+    assert not marker.exists()  # the payload did not run
+
+
+def test_the_code_running_payload_is_live(tmp_path):
+    """Control for the test above: loading without weights_only would have run the payload."""
+    model, marker = tmp_path / "model.pt", tmp_path / "code_ran"
+    write_bad_model("runs code", model, marker)
+    torch.load(model, weights_only=False)
+    assert marker.exists()
+
+
+def test_a_model_with_other_architecture_names_what_differs(tmp_path, capsys):
+    model = tmp_path / "model.pt"
+    write_bad_model("other hidden size", model, None)
+    cliff_walking_dqn.main(["--test-only", "--model", str(model), "--no-plots"])
+    error = capsys.readouterr().err
+    assert "block_1.weight 64x48" in error and "block_1.weight 48x48" in error
+
+
+def test_a_folder_as_model_file_is_refused(tmp_path, capsys):
+    assert cliff_walking_dqn.main(["--test-only", "--model", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_the_articles_own_file_layout_loads(tmp_path):
+    """A plain state_dict with the article's keys, as its code saves it, loads here."""
+    model = tmp_path / "article.pt"
+    torch.save(DQN(48, 4).state_dict(), model)
+    assert cliff_walking_dqn.main(["--test-only", "--model", str(model), "--render", "none", "--no-plots"]) in (0,)
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    def refuse(*_):
+        raise AssertionError("training started")
+    monkeypatch.setattr(CliffWalkingDQN, "train", refuse)
+
+
+def test_a_missing_model_folder_is_refused_before_training(tmp_path, capsys, no_training):
+    model = tmp_path / "no_such_folder" / "model.pt"
+    assert cliff_walking_dqn.main(["--model", str(model)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and str(tmp_path / "no_such_folder") in error and "does not exist" in error
+
+
+def test_a_read_only_model_folder_is_refused_before_training(tmp_path, capsys, no_training, monkeypatch):
+    monkeypatch.setattr(os, "access", lambda *_: False)  # as root every folder is writable: pretend
+    assert cliff_walking_dqn.main(["--model", str(tmp_path / "model.pt")]) == 2
+    error = capsys.readouterr().err
+    assert str(tmp_path) in error and "not writable" in error
+
+
+def test_a_missing_plots_folder_is_refused_before_any_work(tmp_path, capsys, no_training):
+    folder = tmp_path / "pictures"
+    assert cliff_walking_dqn.main(["--plots", str(folder), "--model", str(tmp_path / "m.pt")]) == 2
+    assert str(folder) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_failed_save_leaves_the_previous_model_whole(tmp_path, monkeypatch, failure):
+    model = tmp_path / "model.pt"
+    model.write_bytes(SHIPPED_MODEL.read_bytes())
+
+    def half_written(obj, file):
+        file.write(b"PK\x03\x04 half a zip")
+        raise failure
+
+    monkeypatch.setattr(torch, "save", half_written)
+    with pytest.raises(type(failure)):
+        save_model(DQN(48, 4).state_dict(), model)
+    assert model.read_bytes() == SHIPPED_MODEL.read_bytes()
+    assert os.listdir(tmp_path) == ["model.pt"]  # no temporary file left behind
+
+
+def test_a_save_replaces_the_file_with_ordinary_permissions(tmp_path):
+    model = tmp_path / "model.pt"
+    model.write_bytes(b"old")
+    save_model(DQN(48, 4).state_dict(), model)
+    assert model.read_bytes() != b"old"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert model.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_ctrl_c_during_training_keeps_the_previous_model(tmp_path, headless_env):
+    model = tmp_path / "model.pt"
+    model.write_bytes(SHIPPED_MODEL.read_bytes())
+    process = subprocess.Popen(
+        [sys.executable, "-u", str(ROOT / "cliff_walking_dqn.py"), "--episodes", "1000000", "--seed", "1",
+         "--model", str(model), "--plots", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=headless_env,
+    )
+    try:
+        assert process.stdout.readline().startswith("Seed 1")
+        assert process.stdout.readline() == "--- Training ---\n"
+        time.sleep(1.0)  # well inside the training loop
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert "Interrupted: training interrupted after" in stderr and "of 1000000 learning episodes" in stderr
+    assert f"'{model}' was left unchanged" in stderr
+    assert "Traceback" not in stderr
+    assert model.read_bytes() == SHIPPED_MODEL.read_bytes()
+    assert sorted(os.listdir(tmp_path)) == ["model.pt"]
+
+
+@pytest.fixture
+def display(monkeypatch):
+    """A pygame window on SDL's dummy driver, as if a display were there."""
+    monkeypatch.setattr(cliff_walking_dqn, "has_display", lambda: True)
+    import pygame
+    yield pygame
+    pygame.quit()
+
+
+def test_closing_the_window_ends_the_rendering(display, monkeypatch, capsys):
+    pygame = display
+    real_get = pygame.event.get
+    calls = []
+
+    def get(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 3:  # the user closes the window after two steps
+            return [pygame.event.Event(pygame.QUIT)]
+        return real_get(*args, **kwargs)
+
+    monkeypatch.setattr(pygame.event, "get", get)
+    code = cliff_walking_dqn.main(["--test-only", "--render", "human", "--model", str(SHIPPED_MODEL), "--no-plots"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert len(calls) == 3  # no frame was drawn after the window closed
+    assert not pygame.display.get_init()  # and the window is gone
+    assert "Success rate: 100.0 %" in out  # the test itself is complete
+
+
+def test_ctrl_c_during_the_rendering_closes_the_window(display, monkeypatch, capsys):
+    pygame = display
+
+    def interrupted(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cliff_walking_dqn, "_window_closed", interrupted)
+    code = cliff_walking_dqn.main(["--test-only", "--render", "human", "--model", str(SHIPPED_MODEL), "--no-plots"])
+    assert code == 130
+    assert capsys.readouterr().err == "Interrupted.\n"
+    assert not pygame.display.get_init()
