@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import io
 import math
+import statistics
 import os
 import sys
 import time
@@ -77,6 +78,13 @@ def main() -> int:
         print(f"{run['seed']:4d}  {run['played']:6d}  {run['first_goal']:8d}  {run['first_optimal'] or '-':>11}"
               f"  {run['optimal_share']:12.0%}  {final:>10}  {run['saved']:10d} ({run['saved_episode']})"
               f"  {run['seconds']:7.1f}")
+    learned = [run for run in runs if run["saved"] is not None and run["first_optimal"]]
+    if learned:
+        print(f"median over the seeds: goal first reached in episode"
+              f" {statistics.median(run['first_goal'] for run in learned):.0f}, first optimal walk"
+              f" {statistics.median(run['first_optimal'] - run['first_goal'] for run in learned):.0f} episodes later,"
+              f" optimal walk after {statistics.median(run['optimal_share'] for run in learned):.0%} of optimize steps,"
+              f" {statistics.median(run['seconds'] for run in learned):.1f} s a run")
     converged = sum(run["saved"] == OPTIMAL_PATH_LENGTH for run in runs)
     final_ok = sum(run["saved"] is not None and run["final"] == OPTIMAL_PATH_LENGTH for run in runs)
     print(f"{converged} of {len(runs)} seeds saved a network that walks the optimal {OPTIMAL_PATH_LENGTH}-step path"

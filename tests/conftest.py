@@ -25,3 +25,11 @@ def headless_env():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["PYTHONPATH"] = str(ROOT)
     return env
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shipped_model_stays_untouched():
+    """No test may write over the committed model file."""
+    before = SHIPPED_MODEL.read_bytes()
+    yield
+    assert SHIPPED_MODEL.read_bytes() == before, "a test wrote over cliff_walking_dql.pt"
