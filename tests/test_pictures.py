@@ -1,0 +1,105 @@
+"""The exact optimum Q* and the three pictures of a run."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import cliff_walking_dqn
+import plots
+from cliff_walking_dqn import (
+    STANDABLE_STATES,
+    CliffWalkingDQN,
+    compare_with_optimum,
+    load_model,
+    optimal_q_values,
+    q_values_of,
+    state_to_dqn_input,
+)
+from conftest import SHIPPED_MODEL
+
+UP, RIGHT, DOWN, LEFT = range(4)
+GAMMA = CliffWalkingDQN().discount_factor
+
+
+@pytest.fixture(scope="module")
+def q_star():
+    return optimal_q_values(GAMMA)
+
+
+def test_q_star_matches_values_worked_out_by_hand(q_star):
+    assert q_star[35, DOWN] == 1.0  # the goal's upper neighbour steps onto the goal
+    assert q_star[34, RIGHT] == pytest.approx(0.9)  # one step, then the goal
+    assert q_star[35, RIGHT] == pytest.approx(0.9)  # bumps into the wall, then the goal
+    assert q_star[36, UP] == pytest.approx(0.9**12)  # the 13-step path from the start
+    assert q_star[36, RIGHT] == 0.0  # the cliff ends the episode with nothing
+    assert q_star[34, DOWN] == 0.0
+
+
+def test_q_star_satisfies_the_bellman_optimality_equation(q_star):
+    next_states, rewards = cliff_walking_dqn.transition_table(cliff_walking_dqn.make_env())
+    for state in STANDABLE_STATES:
+        for action in range(4):
+            terminated, reward = CliffWalkingDQN._process_episode(rewards[state][action], next_states[state][action])
+            future = 0.0 if terminated else GAMMA * q_star[next_states[state][action]].max()
+            assert q_star[state, action] == pytest.approx(reward + future, abs=1e-12)
+
+
+def shipped_q_values():
+    return q_values_of(load_model(SHIPPED_MODEL, 48, 4), state_to_dqn_input(torch.arange(48), 48))
+
+
+def test_shipped_model_agrees_with_q_star_along_the_optimal_path(q_star):
+    q_values = shipped_q_values()
+    path = [36, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35]
+    for state in path:
+        action = q_values[state].argmax()
+        assert q_star[state, action] == pytest.approx(q_star[state].max(), abs=1e-12), state
+
+
+def test_comparison_counts_ties_as_agreement_and_finds_disagreements(q_star):
+    assert compare_with_optimum(q_star, q_star) == (0.0, 1.0, [])
+    # state 0 (top left) has two optimal actions, right and down: either agrees
+    assert q_star[0, RIGHT] == q_star[0, DOWN]
+    tie_broken = q_star.copy()
+    tie_broken[0, DOWN] += 1e-3
+    assert compare_with_optimum(tie_broken, q_star)[2] == []
+    wrong = q_star.copy()
+    wrong[24, LEFT] = 1.0  # send the agent back towards the start
+    largest_error, agreement, disagreeing = compare_with_optimum(wrong, q_star)
+    assert disagreeing == [24]
+    assert agreement == pytest.approx(36 / 37)
+    assert largest_error == pytest.approx(1.0 - q_star[24, LEFT])
+
+
+def test_a_training_run_writes_the_three_pictures(tmp_path, capsys):
+    code = cliff_walking_dqn.main(["--seed", "6", "--episodes", "500", "--model", str(tmp_path / "m.pt"),
+                                   "--render", "none", "--test-episodes", "3", "--plots", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "greedy action optimal in" in out and "largest |Q - Q*|" in out
+    with Image.open(tmp_path / plots.TRAINING_PLOT) as image:
+        assert image.size == (1000, 1000)
+    with Image.open(tmp_path / plots.POLICY_PLOT) as image:
+        assert image.size == (1100, 750)
+    with Image.open(tmp_path / plots.TEST_GIF) as image:
+        assert image.n_frames == 14  # the start and one frame per step of the 13-step walk
+        assert image.size == (768, 256 + 40)  # the environment's frame and a caption line
+
+
+def test_no_plots_writes_no_pictures(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cliff_walking_dqn.main(["--test-only", "--model", str(SHIPPED_MODEL), "--render", "none", "--no-plots"]) == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_test_only_writes_the_policy_and_the_gif_in_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cliff_walking_dqn.main(["--test-only", "--model", str(SHIPPED_MODEL), "--render", "none"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [plots.POLICY_PLOT, plots.TEST_GIF]
+    assert all(p.stat().st_size > 1000 for p in tmp_path.iterdir())
+
+
+def test_moving_average():
+    values = np.array([0, 1, 1, 0, 1], dtype=float)
+    np.testing.assert_allclose(plots.moving_average(values, 2), [0, 0.5, 1, 0.5, 0.5])
