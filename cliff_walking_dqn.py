@@ -57,16 +57,17 @@ def make_env(render_mode: str | None = None, max_episode_steps: int | None = Non
 
 
 def state_to_dqn_input(state, num_states: int) -> torch.Tensor:
-    """One-hot encode a state (an int) or a batch of states (a tensor of ints) for the network.
+    """One-hot encode a state (an int) or a batch of states (an array of ints) for the network.
 
-    Row ``state`` of the identity matrix is that state's one-hot vector; the matrix is built once.
+    Row ``state`` of the identity matrix is that state's one-hot vector; the matrix is built once, and
+    ``np.take`` returns a copy of its rows, so the caller may change the result freely.
     """
-    return _identity(num_states)[state]
+    return torch.from_numpy(np.take(_identity(num_states), state, axis=0))
 
 
 @functools.cache
-def _identity(size: int) -> torch.Tensor:
-    return torch.eye(size)
+def _identity(size: int) -> np.ndarray:
+    return np.eye(size, dtype=np.float32)
 
 
 def q_values_of(dqn: DQN, state_inputs: torch.Tensor) -> np.ndarray:
@@ -82,6 +83,15 @@ def greedy_actions_of(dqn: DQN, state_inputs: torch.Tensor) -> list[int]:
     argmax for a state is the same whether it is asked once per step or once for all states.
     """
     return q_values_of(dqn, state_inputs).argmax(axis=1).tolist()
+
+
+def copy_weights(source: nn.Module, destination: nn.Module) -> None:
+    """The article's ``destination.load_state_dict(source.state_dict())``, copied tensor by tensor in
+    place: the same weights, without load_state_dict's bookkeeping, which costs several times more and
+    runs after nearly every episode here (target sync and best-network snapshot)."""
+    with torch.no_grad():
+        for destination_tensor, source_tensor in zip(destination.parameters(), source.parameters()):
+            destination_tensor.copy_(source_tensor)
 
 
 def transition_table(env: gym.Env) -> tuple[list[list[int]], list[list[int]]]:
@@ -207,7 +217,7 @@ class CliffWalkingDQN:
         num_states = env.observation_space.n
         num_actions = env.action_space.n
         self._seed_everything(env)
-        state_inputs = state_to_dqn_input(torch.arange(num_states), num_states)  # row s encodes s
+        state_inputs = state_to_dqn_input(np.arange(num_states), num_states)  # row s encodes s
         next_states, rewards = transition_table(env)
 
         epsilon = 1  # exploration factor: 1 = 100 % random actions, explore at the beginning
@@ -216,7 +226,8 @@ class CliffWalkingDQN:
         # Create policy and target neural networks, with the same weights
         policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
         target_dqn = DQN(in_states=num_states, out_actions=num_actions)
-        target_dqn.load_state_dict(policy_dqn.state_dict())
+        copy_weights(policy_dqn, target_dqn)
+        best_dqn = DQN(in_states=num_states, out_actions=num_actions)  # the network train() returns
         # fused=True: the same Adam update in one kernel, cheaper on tiny tensors
         optimizer = torch.optim.Adam(policy_dqn.parameters(), lr=self.learning_rate, fused=True)
 
@@ -227,7 +238,7 @@ class CliffWalkingDQN:
         target_q_values = q_values_of(target_dqn, state_inputs)
 
         goal_reached, episode_steps, epsilon_history, loss_history, walk_lengths = [], [], [], [], []
-        best_path_length, best_state, best_episode = None, None, None
+        best_path_length, best_episode = None, None
         step_count = 0  # steps since the last target-network sync
         goals = 0  # episodes that reached the goal
         learning_episodes = 0
@@ -275,12 +286,12 @@ class CliffWalkingDQN:
                     walk_length = float("inf") if path is None else len(path) - 1
                     if path is not None and (best_path_length is None or walk_length <= best_path_length):
                         best_path_length = walk_length
-                        best_state = {k: v.clone() for k, v in policy_dqn.state_dict().items()}
+                        copy_weights(policy_dqn, best_dqn)
                         best_episode = len(goal_reached)
 
                     # Synchronize policy network to target network after a certain number of steps
                     if step_count > self.network_sync_rate:
-                        target_dqn.load_state_dict(policy_dqn.state_dict())
+                        copy_weights(policy_dqn, target_dqn)
                         target_q_values = policy_q_values  # equal networks give equal Q-values
                         step_count = 0
 
@@ -301,13 +312,13 @@ class CliffWalkingDQN:
             progress.close()
             env.close()
 
-        if best_state is None:
+        if best_episode is None:
             raise TrainingFailed(
                 f"no network walked from start to goal in {len(goal_reached)} episodes"
                 + ("" if goals else " (the goal was never reached)")
             )
         return TrainingResult(
-            policy_state=best_state,
+            policy_state=best_dqn.state_dict(),
             saved_episode=best_episode,
             saved_path_length=best_path_length,
             first_goal_episode=goal_reached.index(True) + 1,
@@ -340,13 +351,13 @@ class CliffWalkingDQN:
         (by r alone when the transition ended the episode). ``target_q_values`` holds the target
         network's output for every state (row s is Q_target(s, .)).
         """
-        states, actions, new_states, rewards, terminated = np.array(mini_batch).T  # one array per field
+        states, actions, new_states, rewards, terminated = map(np.array, zip(*mini_batch))  # one array per field
         target_q = target_q_values[states]  # fancy indexing copies: the table stays intact
         next_q_max = target_q_values[new_states].max(axis=1)
         target_q[np.arange(len(states)), actions] = rewards + self.discount_factor * next_q_max * (1 - terminated)
 
         num_states = len(target_q_values)
-        current_q = policy_dqn(state_to_dqn_input(torch.from_numpy(states), num_states))
+        current_q = policy_dqn(state_to_dqn_input(states, num_states))
         loss = self.loss_fn(current_q, torch.from_numpy(target_q))
         optimizer.zero_grad()
         loss.backward()
@@ -365,7 +376,7 @@ class CliffWalkingDQN:
         # Load learned policy
         policy_dqn = load_model(model_file, num_states, num_actions)
         policy_dqn.eval()  # switch model to evaluation mode
-        state_inputs = state_to_dqn_input(torch.arange(num_states), num_states)
+        state_inputs = state_to_dqn_input(np.arange(num_states), num_states)
         greedy_actions = greedy_actions_of(policy_dqn, state_inputs)
 
         print("--- Test ---")

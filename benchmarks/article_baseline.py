@@ -11,6 +11,7 @@ how the arithmetic is organised. The tests use ``article_optimize`` to check tha
 
 import random
 
+import numpy as np
 import torch
 
 from cliff_walking_dqn import (
@@ -52,7 +53,7 @@ def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[di
     env = make_env(max_episode_steps=agent.max_episode_steps)
     num_states, num_actions = env.observation_space.n, env.action_space.n
     agent._seed_everything(env)
-    state_inputs = state_to_dqn_input(torch.arange(num_states), num_states)
+    state_inputs = state_to_dqn_input(np.arange(num_states), num_states)
     next_states, rewards = transition_table(env)
     epsilon = 1
     memory = ReplayMemory(agent.replay_memory_size)

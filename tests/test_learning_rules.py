@@ -29,8 +29,10 @@ def test_process_episode(env_reward, new_state, expected):
 
 def test_state_to_dqn_input_is_one_hot():
     assert torch.equal(state_to_dqn_input(2, 4), torch.tensor([0.0, 0.0, 1.0, 0.0]))
-    batch = state_to_dqn_input(torch.tensor([3, 0]), 4)
+    batch = state_to_dqn_input(np.array([3, 0]), 4)
     assert torch.equal(batch, torch.tensor([[0.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.0]]))
+    state_to_dqn_input(1, 4)[0] = 7.0  # the caller owns its tensor: the cached matrix stays intact
+    assert torch.equal(state_to_dqn_input(1, 4), torch.tensor([0.0, 1.0, 0.0, 0.0]))
 
 
 def test_optimize_targets_match_values_worked_out_by_hand():
@@ -78,7 +80,7 @@ def test_batched_optimize_equals_the_articles_per_sample_loop(seed):
     agent = CliffWalkingDQN()
     policy_dqn, target_dqn = DQN(48, 4), DQN(48, 4)
     mini_batch = random_mini_batch(rng)
-    all_states = state_to_dqn_input(torch.arange(48), 48)
+    all_states = state_to_dqn_input(np.arange(48), 48)
 
     # lr=0 leaves the weights alone, so both loops see the same network and keep their gradients
     ours = agent._optimize(
@@ -99,7 +101,7 @@ def record_training(monkeypatch, seed=5, episodes=300):
     calls = []
     real_optimize = CliffWalkingDQN._optimize
     real_walk = cliff_walking_dqn.greedy_walk
-    all_states = state_to_dqn_input(torch.arange(48), 48)
+    all_states = state_to_dqn_input(np.arange(48), 48)
 
     def optimize(self, mini_batch, policy_dqn, target_q_values, optimizer):
         loss = real_optimize(self, mini_batch, policy_dqn, target_q_values, optimizer)

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 import cliff_walking_dqn
@@ -46,7 +45,7 @@ def test_q_star_satisfies_the_bellman_optimality_equation(q_star):
 
 
 def shipped_q_values():
-    return q_values_of(load_model(SHIPPED_MODEL, 48, 4), state_to_dqn_input(torch.arange(48), 48))
+    return q_values_of(load_model(SHIPPED_MODEL, 48, 4), state_to_dqn_input(np.arange(48), 48))
 
 
 def test_shipped_model_agrees_with_q_star_along_the_optimal_path(q_star):

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-import cliff_walking_dqn
 from cliff_walking_dqn import (
     OPTIMAL_PATH_LENGTH,
     CliffWalkingDQN,
@@ -18,7 +17,7 @@ from cliff_walking_dqn import (
 )
 from conftest import SHIPPED_MODEL
 
-ALL_STATES = state_to_dqn_input(torch.arange(48), 48)
+ALL_STATES = state_to_dqn_input(np.arange(48), 48)
 
 
 def test_same_seed_gives_identical_weights_and_history():
