@@ -411,6 +411,9 @@ def show_episode(actions: list[int], render_mode: str) -> list[np.ndarray]:
     Greedy play on a deterministic grid repeats itself, so replaying the first test episode shows
     exactly what every test episode did. Closing the window ends the replay.
     """
+    if render_mode == "rgb_array" and not has_display():
+        # Frames need no window; without a driver chosen, SDL probes for a display and prints an error
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     env = make_env(render_mode=render_mode)
     frames = []
     try:

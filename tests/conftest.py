@@ -21,10 +21,16 @@ SHIPPED_MODEL = ROOT / "cliff_walking_dql.pt"
 
 @pytest.fixture
 def headless_env():
-    """The environment of a machine with no display, for subprocesses."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    """The environment of a server with no display, for subprocesses (no SDL driver chosen either)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
     env["PYTHONPATH"] = str(ROOT)
     return env
+
+
+@pytest.fixture(autouse=True)
+def run_in_a_temporary_folder(tmp_path, monkeypatch):
+    """What a run writes to the current folder (pictures, a default model) lands outside the repository."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -9,15 +9,15 @@ import cliff_walking_dqn
 from conftest import ROOT, SHIPPED_MODEL
 
 
-def run(args, env, cwd=ROOT):
+def run(args, env):
     return subprocess.run(
         [sys.executable, str(ROOT / "cliff_walking_dqn.py"), *args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=60,
+        capture_output=True, text=True, env=env, timeout=60,
     )
 
 
 def test_test_only_renders_text_headless(headless_env):
-    done = run(["--test-only", "--render", "ansi", "--test-episodes", "10"], headless_env)
+    done = run(["--test-only", "--render", "ansi", "--test-episodes", "10", "--model", str(SHIPPED_MODEL)], headless_env)
     assert done.returncode == 0, done.stderr
     assert "x  C  C  C" in done.stdout  # the text grid, agent on the start cell beside the cliff
     assert "Success rate: 100.0 %" in done.stdout
@@ -25,11 +25,13 @@ def test_test_only_renders_text_headless(headless_env):
     assert "Traceback" not in done.stderr
 
 
-def test_test_only_without_rendering(headless_env):
-    done = run(["--test-only", "--render", "none", "--test-episodes", "10"], headless_env)
+def test_test_only_without_rendering(headless_env, tmp_path):
+    done = run(["--test-only", "--render", "none", "--test-episodes", "10", "--model", str(SHIPPED_MODEL)], headless_env)
     assert done.returncode == 0, done.stderr
     assert "C  C  C" not in done.stdout
     assert "Success rate: 100.0 %" in done.stdout
+    assert (tmp_path / "cliff_walking_dqn_test.gif").stat().st_size > 0  # drawn by pygame, off screen
+    assert done.stderr == ""  # nor does SDL complain about the missing display on the way
 
 
 def test_auto_render_falls_back_to_text_without_a_display(monkeypatch, capsys):
