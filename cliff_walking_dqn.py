@@ -85,13 +85,19 @@ def greedy_actions_of(dqn: DQN, state_inputs: torch.Tensor) -> list[int]:
     return q_values_of(dqn, state_inputs).argmax(axis=1).tolist()
 
 
-def copy_weights(source: nn.Module, destination: nn.Module) -> None:
+def weights_of(dqn: nn.Module) -> list[torch.Tensor]:
+    """The network's parameters as tensors that share their storage but not autograd: writing into
+    them changes the network, and needs no ``torch.no_grad()``."""
+    return [parameter.detach() for parameter in dqn.parameters()]
+
+
+def copy_weights(source: list[torch.Tensor], destination: list[torch.Tensor]) -> None:
     """The article's ``destination.load_state_dict(source.state_dict())``, copied tensor by tensor in
-    place: the same weights, without load_state_dict's bookkeeping (40 us against 16 us here), and this
-    runs after nearly every episode (target sync and best-network snapshot)."""
-    with torch.no_grad():
-        for destination_tensor, source_tensor in zip(destination.parameters(), source.parameters()):
-            destination_tensor.copy_(source_tensor)
+    place between the ``weights_of`` two networks: the same weights in 4 us instead of 40-50 us here
+    (``load_state_dict`` walks the modules and checks every key), and this runs after nearly every
+    episode (target sync and best-network snapshot)."""
+    for source_tensor, destination_tensor in zip(source, destination):
+        destination_tensor.copy_(source_tensor)
 
 
 def transition_table(env: gym.Env) -> tuple[list[list[int]], list[list[int]]]:
@@ -226,8 +232,9 @@ class CliffWalkingDQN:
         # Create policy and target neural networks, with the same weights
         policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
         target_dqn = DQN(in_states=num_states, out_actions=num_actions)
-        copy_weights(policy_dqn, target_dqn)
         best_dqn = DQN(in_states=num_states, out_actions=num_actions)  # the network train() returns
+        policy_weights, target_weights, best_weights = map(weights_of, (policy_dqn, target_dqn, best_dqn))
+        copy_weights(policy_weights, target_weights)
         # fused=True: the same Adam update in one kernel, cheaper on tiny tensors
         optimizer = torch.optim.Adam(policy_dqn.parameters(), lr=self.learning_rate, fused=True)
 
@@ -286,12 +293,12 @@ class CliffWalkingDQN:
                     walk_length = float("inf") if path is None else len(path) - 1
                     if path is not None and (best_path_length is None or walk_length <= best_path_length):
                         best_path_length = walk_length
-                        copy_weights(policy_dqn, best_dqn)
+                        copy_weights(policy_weights, best_weights)
                         best_episode = len(goal_reached)
 
                     # Synchronize policy network to target network after a certain number of steps
                     if step_count > self.network_sync_rate:
-                        copy_weights(policy_dqn, target_dqn)
+                        copy_weights(policy_weights, target_weights)
                         target_q_values = policy_q_values  # equal networks give equal Q-values
                         step_count = 0
 

@@ -153,6 +153,24 @@ def test_target_network_is_synced_after_more_than_network_sync_rate_steps(monkey
     assert 0 < syncs < len(calls) - 1  # both branches were exercised
 
 
+def test_copy_weights_gives_the_destination_network_the_source_networks_weights():
+    """The target sync and the best-network snapshot: the article's load_state_dict(state_dict())."""
+    torch.manual_seed(0)
+    source, destination = DQN(48, 4), DQN(48, 4)
+    all_states = state_to_dqn_input(np.arange(48), 48)
+    with torch.no_grad():
+        assert not torch.equal(source(all_states), destination(all_states))
+        cliff_walking_dqn.copy_weights(cliff_walking_dqn.weights_of(source), cliff_walking_dqn.weights_of(destination))
+        assert torch.equal(source(all_states), destination(all_states))
+        assert source.state_dict().keys() == destination.state_dict().keys()
+        for name, tensor in source.state_dict().items():
+            assert torch.equal(tensor, destination.state_dict()[name])
+            assert tensor.data_ptr() != destination.state_dict()[name].data_ptr()  # a copy, not shared
+        source.block_1.bias.add_(1.0)  # a later change of the source leaves the copy as it was
+        assert not torch.equal(source(all_states), destination(all_states))
+    assert all(parameter.requires_grad for parameter in destination.parameters())  # still trainable
+
+
 def test_ours_and_the_articles_formulation_play_the_same_episodes():
     """Same seed, same random draws: the batched code plays exactly the episodes the article's code plays."""
     article_state, article_steps = train_article_formulation(CliffWalkingDQN(seed=5), 300)
