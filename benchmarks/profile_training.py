@@ -1,0 +1,114 @@
+"""Where the time of one training run goes, measured inside the run.
+
+    python benchmarks/profile_training.py                 # seed 0, 3000 episodes
+    python benchmarks/profile_training.py --seed 3 --episodes 1000
+
+Wraps each part of ``CliffWalkingDQN.train`` in a timer (the environment's calls, the replay memory,
+``_optimize`` and the torch calls inside it, the forward pass over all states, the weight copies, the
+greedy walk) and prints its total seconds, its calls and its cost per call; "rest of train" is the
+loop itself (epsilon-greedy, reward processing, bookkeeping). The timers add under 1 us a call. Costs
+per call are higher here than in a tight loop of the same call, because training alternates between
+Gymnasium, numpy and torch: that is the point of measuring them in place.
+"""
+
+import argparse
+import collections
+import contextlib
+import functools
+import io
+import os
+import sys
+import time
+
+os.environ.setdefault("TQDM_DISABLE", "1")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import torch  # noqa: E402
+
+import cliff_walking_dqn  # noqa: E402
+from replay_memory import ReplayMemory  # noqa: E402
+
+seconds, calls = collections.Counter(), collections.Counter()
+
+
+def timing(owner, name: str, label: str) -> None:
+    """Replace ``owner.name`` by a wrapper that adds the time of each call to ``label``."""
+    function = getattr(owner, name)
+
+    @functools.wraps(function)
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            seconds[label] += time.perf_counter() - start
+            calls[label] += 1
+
+    setattr(owner, name, timed)
+
+
+def make_timed_env(*args, **kwargs):
+    env = make_env(*args, **kwargs)
+    timing(env, "step", "env.step")
+    timing(env, "reset", "env.reset")
+    timing(env.action_space, "sample", "env.action_space.sample")
+    return env
+
+
+TOP_LEVEL = [  # parts that do not overlap, in the order of the loop
+    (cliff_walking_dqn, "make_env", None),
+    (ReplayMemory, "append", "memory.append"),
+    (ReplayMemory, "sample", "memory.sample"),
+    (cliff_walking_dqn.CliffWalkingDQN, "_optimize", "_optimize"),
+    (cliff_walking_dqn, "q_values_of", "q_values_of (all 48 states)"),
+    (cliff_walking_dqn, "greedy_walk", "greedy_walk"),
+    (cliff_walking_dqn, "copy_weights", "copy_weights"),
+]
+INSIDE_OPTIMIZE = [  # parts of _optimize
+    (torch.nn.MSELoss, "forward", "  loss_fn"),
+    (torch.optim.Optimizer, "zero_grad", "  optimizer.zero_grad"),
+    (torch.Tensor, "backward", "  loss.backward"),
+    (torch.optim.Adam, "step", "  optimizer.step"),
+]
+make_env = cliff_walking_dqn.make_env
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--episodes", type=int, default=3000)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.optim.Adam(torch.nn.Linear(1, 1).parameters())  # one-off: the first optimizer imports torch._dynamo
+
+    cliff_walking_dqn.make_env = make_timed_env
+    for owner, name, label in TOP_LEVEL[1:] + INSIDE_OPTIMIZE:
+        timing(owner, name, label)
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = cliff_walking_dqn.CliffWalkingDQN(seed=args.seed).train(args.episodes)
+    total = time.perf_counter() - start
+
+    top_level = [label for label in seconds if not label.startswith("  ")]
+    rest = total - sum(seconds[label] for label in top_level)
+    inside = sum(seconds[label] for _, _, label in INSIDE_OPTIMIZE)
+    print(f"seed {args.seed}: {len(result.goal_reached)} episodes played, {args.episodes} learned,"
+          f" {result.episode_steps.sum()} environment steps, {total:.2f} s")
+    print(f"{'part':34s} {'seconds':>8s} {'share':>6s} {'calls':>7s} {'us a call':>10s}")
+    rows = sorted(top_level, key=seconds.get, reverse=True)
+    for label in rows:
+        print(f"{label:34s} {seconds[label]:8.3f} {seconds[label] / total:6.1%} {calls[label]:7d}"
+              f" {seconds[label] / calls[label] * 1e6:10.1f}")
+        if label == "_optimize":
+            for _, _, part in INSIDE_OPTIMIZE:
+                print(f"{part:34s} {seconds[part]:8.3f} {seconds[part] / total:6.1%} {calls[part]:7d}"
+                      f" {seconds[part] / calls[part] * 1e6:10.1f}")
+            other = seconds["_optimize"] - inside
+            print(f"{'  forward, batch and targets':34s} {other:8.3f} {other / total:6.1%} {calls[label]:7d}"
+                  f" {other / calls[label] * 1e6:10.1f}")
+    print(f"{'rest of train':34s} {rest:8.3f} {rest / total:6.1%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
