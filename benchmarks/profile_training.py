@@ -2,6 +2,7 @@
 
     python benchmarks/profile_training.py                 # seed 0, 3000 episodes
     python benchmarks/profile_training.py --seed 3 --episodes 1000
+    python benchmarks/profile_training.py --torch-ops      # torch.profiler's table of torch's own calls
 
 Wraps each part of ``CliffWalkingDQN.train`` in a timer (the environment's calls, the replay memory,
 ``_optimize`` and the torch calls inside it, the forward pass over all states, the weight copies, the
@@ -77,9 +78,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--episodes", type=int, default=3000)
+    parser.add_argument("--torch-ops", action="store_true",
+                        help="instead, print torch.profiler's table of the run's torch operators (slower run)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.optim.Adam(torch.nn.Linear(1, 1).parameters())  # one-off: the first optimizer imports torch._dynamo
+
+    if args.torch_ops:
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
+            with contextlib.redirect_stdout(io.StringIO()):
+                cliff_walking_dqn.CliffWalkingDQN(seed=args.seed).train(args.episodes)
+        print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
+        return 0
 
     cliff_walking_dqn.make_env = make_timed_env
     for owner, name, label in TOP_LEVEL[1:] + INSIDE_OPTIMIZE:
