@@ -35,6 +35,7 @@ from cliff_walking_dqn import (  # noqa: E402
     CliffWalkingDQN,
     TrainingFailed,
     TrainingResult,
+    _whole_number,
     greedy_actions_of,
     greedy_walk,
     make_env,
@@ -113,8 +114,8 @@ def floor_seconds(agent: CliffWalkingDQN, seed: int, ours: TrainingResult, inter
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=seed_range, default=seed_range("0-4"), help="e.g. 0-4 (default)")
-    parser.add_argument("--episodes", type=int, default=3000)
-    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement; the fastest counts (default 3)")
+    parser.add_argument("--episodes", type=_whole_number(1), default=3000)
+    parser.add_argument("--repeats", type=_whole_number(1), default=3, help="runs per measurement; the fastest counts (default 3)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     with contextlib.suppress(TrainingFailed):  # warm-up: imports and first-call costs
@@ -149,4 +150,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except TrainingFailed as error:
+        sys.exit(f"Training failed: {error}; try other --seeds or more --episodes.")

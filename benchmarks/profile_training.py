@@ -76,8 +76,8 @@ make_env = cliff_walking_dqn.make_env
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--episodes", type=int, default=3000)
+    parser.add_argument("--seed", type=cliff_walking_dqn._whole_number(0, cliff_walking_dqn.MAX_SEED), default=0)
+    parser.add_argument("--episodes", type=cliff_walking_dqn._whole_number(1), default=3000)
     parser.add_argument("--torch-ops", action="store_true",
                         help="instead, print torch.profiler's table of the run's torch operators (slower run)")
     args = parser.parse_args()
@@ -86,7 +86,7 @@ def main() -> int:
 
     if args.torch_ops:
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
-            with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(cliff_walking_dqn.TrainingFailed):
                 cliff_walking_dqn.CliffWalkingDQN(seed=args.seed).train(args.episodes)
         print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
         return 0
@@ -95,8 +95,12 @@ def main() -> int:
     for owner, name, label in TOP_LEVEL[1:] + INSIDE_OPTIMIZE:
         timing(owner, name, label)
     start = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):
-        result = cliff_walking_dqn.CliffWalkingDQN(seed=args.seed).train(args.episodes)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = cliff_walking_dqn.CliffWalkingDQN(seed=args.seed).train(args.episodes)
+    except cliff_walking_dqn.TrainingFailed as error:
+        print(f"Training failed: {error}; try another --seed or more --episodes.", file=sys.stderr)
+        return 1
     total = time.perf_counter() - start
 
     top_level = [label for label in seconds if not label.startswith("  ")]
