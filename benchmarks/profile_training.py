@@ -48,7 +48,7 @@ def timing(owner, name: str, label: str) -> None:
     setattr(owner, name, timed)
 
 
-def make_timed_env(*args, **kwargs):
+def make_timed_env(*args, make_env=cliff_walking_dqn.make_env, **kwargs):
     env = make_env(*args, **kwargs)
     timing(env, "step", "env.step")
     timing(env, "reset", "env.reset")
@@ -57,7 +57,6 @@ def make_timed_env(*args, **kwargs):
 
 
 TOP_LEVEL = [  # parts that do not overlap, in the order of the loop
-    (cliff_walking_dqn, "make_env", None),
     (ReplayMemory, "append", "memory.append"),
     (ReplayMemory, "sample", "memory.sample"),
     (cliff_walking_dqn.CliffWalkingDQN, "_optimize", "_optimize"),
@@ -71,7 +70,11 @@ INSIDE_OPTIMIZE = [  # parts of _optimize
     (torch.Tensor, "backward", "  loss.backward"),
     (torch.optim.Adam, "step", "  optimizer.step"),
 ]
-make_env = cliff_walking_dqn.make_env
+
+
+def print_row(label: str, part_seconds: float, total: float, part_calls: int | None = None) -> None:
+    per_call = f" {part_calls:7d} {part_seconds / part_calls * 1e6:10.1f}" if part_calls else ""
+    print(f"{label:34s} {part_seconds:8.3f} {part_seconds / total:6.1%}{per_call}")
 
 
 def main() -> int:
@@ -92,7 +95,7 @@ def main() -> int:
         return 0
 
     cliff_walking_dqn.make_env = make_timed_env
-    for owner, name, label in TOP_LEVEL[1:] + INSIDE_OPTIMIZE:
+    for owner, name, label in TOP_LEVEL + INSIDE_OPTIMIZE:
         timing(owner, name, label)
     start = time.perf_counter()
     try:
@@ -109,18 +112,13 @@ def main() -> int:
     print(f"seed {args.seed}: {len(result.goal_reached)} episodes played, {args.episodes} learned,"
           f" {result.episode_steps.sum()} environment steps, {total:.2f} s")
     print(f"{'part':34s} {'seconds':>8s} {'share':>6s} {'calls':>7s} {'us a call':>10s}")
-    rows = sorted(top_level, key=seconds.get, reverse=True)
-    for label in rows:
-        print(f"{label:34s} {seconds[label]:8.3f} {seconds[label] / total:6.1%} {calls[label]:7d}"
-              f" {seconds[label] / calls[label] * 1e6:10.1f}")
+    for label in sorted(top_level, key=seconds.get, reverse=True):
+        print_row(label, seconds[label], total, calls[label])
         if label == "_optimize":
             for _, _, part in INSIDE_OPTIMIZE:
-                print(f"{part:34s} {seconds[part]:8.3f} {seconds[part] / total:6.1%} {calls[part]:7d}"
-                      f" {seconds[part] / calls[part] * 1e6:10.1f}")
-            other = seconds["_optimize"] - inside
-            print(f"{'  forward, batch and targets':34s} {other:8.3f} {other / total:6.1%} {calls[label]:7d}"
-                  f" {other / calls[label] * 1e6:10.1f}")
-    print(f"{'rest of train':34s} {rest:8.3f} {rest / total:6.1%}")
+                print_row(part, seconds[part], total, calls[part])
+            print_row("  forward, batch and targets", seconds[label] - inside, total, calls[label])
+    print_row("rest of train", rest, total)
     return 0
 
 
