@@ -1,7 +1,7 @@
 """The three pictures of a run: training curves, the learned policy beside the optimum, a test episode.
 
 Drawn on matplotlib's ``Figure`` directly (no pyplot), so they need no display. The numbers come from
-cliff_walking_dqn.py; this module only draws them.
+cliff_walking_dqn.py and command_line.py; this module only draws them.
 """
 
 from pathlib import Path
@@ -12,8 +12,9 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from environment import GOAL_STATE, OPTIMAL_PATH_LENGTH, START_STATE
+
 GRID_ROWS, GRID_COLUMNS = 4, 12
-START_STATE, GOAL_STATE = 36, 47
 CLIFF_STATES = range(37, 47)
 TRAINING_PLOT = "cliff_walking_dqn_training.png"
 POLICY_PLOT = "cliff_walking_dqn_policy.png"
@@ -31,31 +32,34 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
 
 def plot_training(result, path: Path) -> None:
     """Per episode of a ``TrainingResult``: goal-reached rate, episode length and greedy walk, epsilon, loss."""
-    episodes = np.arange(1, len(result.goal_reached) + 1)
+    episodes = np.arange(1, len(result.rewards_per_episode) + 1)
+    walk_length = result.per_episode(result.walk_lengths)
     figure = Figure(figsize=(10, 10), layout="constrained")
     goal_axes, steps_axes, epsilon_axes, loss_axes = figure.subplots(4, 1, sharex=True)
     figure.suptitle("Training: CliffWalking with a Deep Q-network")
 
-    goal_axes.plot(episodes, moving_average(result.goal_reached.astype(float), MOVING_AVERAGE_EPISODES),
+    goal_axes.plot(episodes, moving_average(result.rewards_per_episode.astype(float), MOVING_AVERAGE_EPISODES),
                    color="tab:green", label=f"goal reached (moving average of {MOVING_AVERAGE_EPISODES} episodes)")
     goal_axes.set_ylabel("goal-reached rate")
     goal_axes.set_ylim(-0.02, 1.02)
 
-    steps_axes.plot(episodes, result.episode_steps, color="tab:gray", linewidth=0.5, alpha=0.6,
+    steps_axes.plot(episodes, result.steps_per_episode, color="tab:gray", linewidth=0.5, alpha=0.6,
                     label="steps in the episode (exploring included)")
-    learned = ~np.isnan(result.walk_length)
-    walk = np.where(np.isinf(result.walk_length), np.nan, result.walk_length)
+    learned = ~np.isnan(walk_length)
+    walk = np.where(np.isinf(walk_length), np.nan, walk_length)
     steps_axes.plot(episodes[learned], walk[learned], ".", markersize=2, color="tab:blue",
                     label="greedy walk from start to goal after the optimize step")
-    steps_axes.axhline(13, color="black", linestyle=":", linewidth=1, label="optimal path: 13 steps")
+    steps_axes.axhline(OPTIMAL_PATH_LENGTH, color="black", linestyle=":", linewidth=1,
+                       label=f"optimal path: {OPTIMAL_PATH_LENGTH} steps")
     steps_axes.set_ylabel("steps")
     steps_axes.set_yscale("log")
 
-    epsilon_axes.plot(episodes, result.epsilon, color="tab:orange", label="epsilon (share of random actions)")
+    epsilon_axes.plot(episodes, result.per_episode(result.epsilon_history, before_learning=1.0), color="tab:orange",
+                      label="epsilon (share of random actions)")
     epsilon_axes.set_ylabel("epsilon")
 
-    loss_axes.plot(episodes[learned], result.loss[learned], color="tab:red", linewidth=0.5,
-                   label="loss of the episode's optimize step")
+    loss_axes.plot(episodes[learned], result.per_episode(result.loss_history)[learned], color="tab:red",
+                   linewidth=0.5, label="loss of the episode's optimize step")
     loss_axes.set_ylabel("MSE loss")
     loss_axes.set_yscale("log")
     loss_axes.set_xlabel("episode")

@@ -11,20 +11,16 @@ how the arithmetic is organised. The tests use ``article_optimize`` to check tha
 
 import random
 
-import numpy as np
 import torch
 
-from cliff_walking_dqn import (
-    DQN,
-    CliffWalkingDQN,
-    ReplayMemory,
-    Transition,
-    greedy_actions_of,
-    greedy_walk,
-    make_env,
-    state_to_dqn_input,
-    transition_table,
-)
+from torch import nn
+
+from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input
+from environment import make_env, seed_everything
+from exact_optimum import greedy_walk, transition_table
+from nn_model import DQN
+from replay_memory import ReplayMemory, Transition
+from speed import q_values_of
 
 
 def article_optimize(agent: CliffWalkingDQN, num_states, mini_batch, policy_dqn, target_dqn, optimizer) -> float:
@@ -52,14 +48,14 @@ def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[di
     the length of every episode (for checking that both formulations played the same episodes)."""
     env = make_env(max_episode_steps=agent.max_episode_steps)
     num_states, num_actions = env.observation_space.n, env.action_space.n
-    agent._seed_everything(env)
-    state_inputs = state_to_dqn_input(np.arange(num_states), num_states)
+    seed_everything(agent.seed, env)
     next_states, rewards = transition_table(env)
     epsilon = 1
     memory = ReplayMemory(agent.replay_memory_size)
     policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
     target_dqn = DQN(in_states=num_states, out_actions=num_actions)
     target_dqn.load_state_dict(policy_dqn.state_dict())
+    agent.loss_fn = nn.MSELoss()
     optimizer = torch.optim.Adam(policy_dqn.parameters(), lr=agent.learning_rate)
     best_length, best_state, episode_steps = None, None, []
     step_count = goals = learning_episodes = 0
@@ -86,7 +82,7 @@ def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[di
             learning_episodes += 1
             epsilon = max(epsilon - 1 / episodes, 0)
             # The same evaluation as ours (not the article's: it has none), so both keep the same network
-            path = greedy_walk(greedy_actions_of(policy_dqn, state_inputs), next_states, rewards)
+            path = greedy_walk(q_values_of(policy_dqn).argmax(axis=1).tolist(), next_states, rewards)
             if path is not None and (best_length is None or len(path) - 1 <= best_length):
                 best_length = len(path) - 1
                 best_state = {k: v.clone() for k, v in policy_dqn.state_dict().items()}

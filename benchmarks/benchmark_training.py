@@ -30,18 +30,13 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from article_baseline import train_article_formulation  # noqa: E402
-from cliff_walking_dqn import (  # noqa: E402
-    DQN,
-    CliffWalkingDQN,
-    TrainingFailed,
-    TrainingResult,
-    _whole_number,
-    greedy_actions_of,
-    greedy_walk,
-    make_env,
-    state_to_dqn_input,
-    transition_table,
-)
+from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input  # noqa: E402
+from command_line import whole_number  # noqa: E402
+from environment import make_env  # noqa: E402
+from exact_optimum import greedy_walk, transition_table  # noqa: E402
+from nn_model import DQN  # noqa: E402
+from results import TrainingFailed, TrainingResult  # noqa: E402
+from speed import q_values_of  # noqa: E402
 from seed_sweep import seed_range  # noqa: E402
 
 
@@ -49,8 +44,7 @@ def walk_length(state_dict) -> str:
     env = make_env()
     policy_dqn = DQN(env.observation_space.n, env.action_space.n)
     policy_dqn.load_state_dict(state_dict)
-    states = state_to_dqn_input(np.arange(env.observation_space.n), env.observation_space.n)
-    path = greedy_walk(greedy_actions_of(policy_dqn, states), *transition_table(env))
+    path = greedy_walk(q_values_of(policy_dqn).argmax(axis=1).tolist(), *transition_table(env))
     return "fails" if path is None else f"{len(path) - 1} steps"
 
 
@@ -72,7 +66,7 @@ def floor_seconds(agent: CliffWalkingDQN, seed: int, ours: TrainingResult, inter
     env = make_env(max_episode_steps=agent.max_episode_steps)
     env.reset(seed=seed)
     num_states, num_actions = env.observation_space.n, env.action_space.n
-    actions = iter(np.random.default_rng(seed).integers(num_actions, size=int(ours.episode_steps.sum())).tolist())
+    actions = iter(np.random.default_rng(seed).integers(num_actions, size=int(ours.steps_per_episode.sum())).tolist())
     policy_dqn = DQN(num_states, num_actions)
     optimizer = torch.optim.Adam(policy_dqn.parameters(), lr=agent.learning_rate, fused=True)
     inputs = state_to_dqn_input(np.arange(agent.mini_batch_size) % num_states, num_states)
@@ -95,7 +89,8 @@ def floor_seconds(agent: CliffWalkingDQN, seed: int, ours: TrainingResult, inter
         with torch.no_grad():
             policy_dqn(all_states)
 
-    episodes = list(zip(ours.episode_steps.tolist(), (~np.isnan(ours.loss)).tolist()))
+    learns = ~np.isnan(ours.per_episode(ours.loss_history))
+    episodes = list(zip(ours.steps_per_episode.tolist(), learns.tolist()))
     start = time.perf_counter()
     if interleaved:
         for steps, learns in episodes:
@@ -114,8 +109,8 @@ def floor_seconds(agent: CliffWalkingDQN, seed: int, ours: TrainingResult, inter
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=seed_range, default=seed_range("0-4"), help="e.g. 0-4 (default)")
-    parser.add_argument("--episodes", type=_whole_number(1), default=3000)
-    parser.add_argument("--repeats", type=_whole_number(1), default=3, help="runs per measurement; the fastest counts (default 3)")
+    parser.add_argument("--episodes", type=whole_number(1), default=3000)
+    parser.add_argument("--repeats", type=whole_number(1), default=3, help="runs per measurement; the fastest counts (default 3)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     with contextlib.suppress(TrainingFailed):  # warm-up: imports and first-call costs
@@ -142,7 +137,7 @@ def main() -> int:
         ratios.append(article_seconds / our_seconds)
         ceilings.append(article_seconds / floor)
         print(f"{seed:4d}  {steps:9d}  {article_seconds:11.2f}  {our_seconds:8.2f}  {steps / article_seconds:15.0f}"
-              f"  {ours.episode_steps.sum() / our_seconds:12.0f}  {ratios[-1]:7.1f}x"
+              f"  {ours.steps_per_episode.sum() / our_seconds:12.0f}  {ratios[-1]:7.1f}x"
               f"  {walk_length(article_state):>12}  {walk_length(ours.policy_state):>8}"
               f"  {min(tight_floors):11.2f}  {floor:9.2f}  {ceilings[-1]:6.1f}x", flush=True)
     print(f"median speed-up: {statistics.median(ratios):.1f}x (ceiling at the floor: {statistics.median(ceilings):.1f}x)")

@@ -27,6 +27,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import torch  # noqa: E402
 
 import cliff_walking_dqn  # noqa: E402
+import results  # noqa: E402
+from command_line import MAX_SEED, whole_number  # noqa: E402
 from replay_memory import ReplayMemory  # noqa: E402
 
 seconds, calls = collections.Counter(), collections.Counter()
@@ -61,8 +63,9 @@ TOP_LEVEL = [  # parts that do not overlap, in the order of the loop
     (ReplayMemory, "sample", "memory.sample"),
     (cliff_walking_dqn.CliffWalkingDQN, "_optimize", "_optimize"),
     (cliff_walking_dqn, "q_values_of", "q_values_of (all 48 states)"),
-    (cliff_walking_dqn, "greedy_walk", "greedy_walk"),
-    (cliff_walking_dqn, "copy_weights", "copy_weights"),
+    (results, "greedy_walk", "greedy_walk"),
+    (cliff_walking_dqn, "copy_weights", "copy_weights"),  # the target sync
+    (results, "copy_weights", "copy_weights"),  # the best-network snapshot
 ]
 INSIDE_OPTIMIZE = [  # parts of _optimize
     (torch.nn.MSELoss, "forward", "  loss_fn"),
@@ -79,8 +82,8 @@ def print_row(label: str, part_seconds: float, total: float, part_calls: int | N
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=cliff_walking_dqn._whole_number(0, cliff_walking_dqn.MAX_SEED), default=0)
-    parser.add_argument("--episodes", type=cliff_walking_dqn._whole_number(1), default=3000)
+    parser.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0)
+    parser.add_argument("--episodes", type=whole_number(1), default=3000)
     parser.add_argument("--torch-ops", action="store_true",
                         help="instead, print torch.profiler's table of the run's torch operators (slower run)")
     args = parser.parse_args()
@@ -89,7 +92,7 @@ def main() -> int:
 
     if args.torch_ops:
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(cliff_walking_dqn.TrainingFailed):
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(results.TrainingFailed):
                 cliff_walking_dqn.CliffWalkingDQN(seed=args.seed).train(args.episodes)
         print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
         return 0
@@ -101,7 +104,7 @@ def main() -> int:
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             result = cliff_walking_dqn.CliffWalkingDQN(seed=args.seed).train(args.episodes)
-    except cliff_walking_dqn.TrainingFailed as error:
+    except results.TrainingFailed as error:
         print(f"Training failed: {error}; try another --seed or more --episodes.", file=sys.stderr)
         return 1
     total = time.perf_counter() - start
@@ -109,8 +112,8 @@ def main() -> int:
     top_level = [label for label in seconds if not label.startswith("  ")]
     rest = total - sum(seconds[label] for label in top_level)
     inside = sum(seconds[label] for _, _, label in INSIDE_OPTIMIZE)
-    print(f"seed {args.seed}: {len(result.goal_reached)} episodes played, {args.episodes} learned,"
-          f" {result.episode_steps.sum()} environment steps, {total:.2f} s")
+    print(f"seed {args.seed}: {len(result.rewards_per_episode)} episodes played, {args.episodes} learned,"
+          f" {result.steps_per_episode.sum()} environment steps, {total:.2f} s")
     print(f"{'part':34s} {'seconds':>8s} {'share':>6s} {'calls':>7s} {'us a call':>10s}")
     for label in sorted(top_level, key=seconds.get, reverse=True):
         print_row(label, seconds[label], total, calls[label])

@@ -24,7 +24,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from cliff_walking_dqn import OPTIMAL_PATH_LENGTH, CliffWalkingDQN, TrainingFailed  # noqa: E402
+from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
+from environment import OPTIMAL_PATH_LENGTH  # noqa: E402
+from results import TrainingFailed  # noqa: E402
 
 
 def seed_range(text: str) -> list[int]:
@@ -42,12 +44,12 @@ def train_one(seed: int, episodes: int, max_episode_steps: int) -> dict:
             result = agent.train(episodes)
     except TrainingFailed:
         return {"seed": seed, "seconds": time.perf_counter() - start, "saved": None}
-    walks = result.walk_length[~np.isnan(result.walk_length)]
-    optimal = np.flatnonzero(result.walk_length == OPTIMAL_PATH_LENGTH)
+    walks = result.walk_lengths
+    optimal = np.flatnonzero(result.per_episode(walks) == OPTIMAL_PATH_LENGTH)
     return {
         "seed": seed,
         "seconds": time.perf_counter() - start,
-        "played": len(result.goal_reached),
+        "played": len(result.rewards_per_episode),
         "first_goal": result.first_goal_episode,
         "first_optimal": int(optimal[0]) + 1 if len(optimal) else None,
         "optimal_share": float(np.mean(walks == OPTIMAL_PATH_LENGTH)),

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 import cliff_walking_dqn
+import command_line
 from conftest import ROOT, SHIPPED_MODEL
 
 
@@ -43,7 +44,7 @@ def test_auto_render_falls_back_to_text_without_a_display(monkeypatch, capsys):
 
 def test_auto_render_opens_a_window_with_a_display(monkeypatch):
     monkeypatch.setenv("DISPLAY", ":99")
-    assert cliff_walking_dqn.resolve_render_mode("auto") == "human"
+    assert command_line.resolve_render_mode("auto") == "human"
 
 
 def test_human_render_without_a_display_is_refused(monkeypatch, capsys):

@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-import cliff_walking_dqn
+import results
 from article_baseline import article_optimize, train_article_formulation
-from cliff_walking_dqn import CliffWalkingDQN, DQN, Transition, state_to_dqn_input
+from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input
+from nn_model import DQN
+from replay_memory import Transition
+from speed import copy_weights, q_values_of, weights_of
 
 GAMMA = CliffWalkingDQN().discount_factor
 
@@ -33,6 +36,13 @@ def test_state_to_dqn_input_is_one_hot():
     assert torch.equal(batch, torch.tensor([[0.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.0]]))
     state_to_dqn_input(1, 4)[0] = 7.0  # the caller owns its tensor: the cached matrix stays intact
     assert torch.equal(state_to_dqn_input(1, 4), torch.tensor([0.0, 1.0, 0.0, 0.0]))
+
+
+def agent_ready_to_optimize():
+    """An agent with the loss function that train() gives it, as the article's train does."""
+    agent = CliffWalkingDQN()
+    agent.loss_fn = torch.nn.MSELoss()
+    return agent
 
 
 def test_optimize_targets_match_values_worked_out_by_hand():
@@ -77,14 +87,13 @@ def test_batched_optimize_equals_the_articles_per_sample_loop(seed):
     """Same loss and same gradients as the article's per-sample formulation."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    agent = CliffWalkingDQN()
+    agent = agent_ready_to_optimize()
     policy_dqn, target_dqn = DQN(48, 4), DQN(48, 4)
     mini_batch = random_mini_batch(rng)
-    all_states = state_to_dqn_input(np.arange(48), 48)
 
     # lr=0 leaves the weights alone, so both loops see the same network and keep their gradients
     ours = agent._optimize(
-        mini_batch, policy_dqn, cliff_walking_dqn.q_values_of(target_dqn, all_states),
+        mini_batch, policy_dqn, q_values_of(target_dqn),
         torch.optim.SGD(policy_dqn.parameters(), lr=0),
     )
     our_gradients = [p.grad.clone() for p in policy_dqn.parameters()]
@@ -100,8 +109,7 @@ def record_training(monkeypatch, seed=5, episodes=300):
     """Train, recording around every optimize step what the loop passed and what the network became."""
     calls = []
     real_optimize = CliffWalkingDQN._optimize
-    real_walk = cliff_walking_dqn.greedy_walk
-    all_states = state_to_dqn_input(np.arange(48), 48)
+    real_walk = results.greedy_walk
 
     def optimize(self, mini_batch, policy_dqn, target_q_values, optimizer):
         loss = real_optimize(self, mini_batch, policy_dqn, target_q_values, optimizer)
@@ -109,7 +117,7 @@ def record_training(monkeypatch, seed=5, episodes=300):
             fresh = [policy_dqn(state_to_dqn_input(s, 48)).argmax().item() for s in range(48)]
         calls.append({
             "target_q_values": target_q_values.copy(),
-            "policy_q_values": cliff_walking_dqn.q_values_of(policy_dqn, all_states),
+            "policy_q_values": q_values_of(policy_dqn),
             "fresh_greedy": fresh,
         })
         return loss
@@ -119,7 +127,7 @@ def record_training(monkeypatch, seed=5, episodes=300):
         return real_walk(greedy_actions, next_states, rewards)
 
     monkeypatch.setattr(CliffWalkingDQN, "_optimize", optimize)
-    monkeypatch.setattr(cliff_walking_dqn, "greedy_walk", walk)
+    monkeypatch.setattr(results, "greedy_walk", walk)
     result = CliffWalkingDQN(seed=seed).train(episodes)
     return result, calls
 
@@ -135,9 +143,9 @@ def test_cached_greedy_actions_equal_a_fresh_argmax_after_every_optimize_step(mo
 def test_target_network_is_synced_after_more_than_network_sync_rate_steps(monkeypatch):
     result, calls = record_training(monkeypatch)
     sync_rate = CliffWalkingDQN().network_sync_rate
-    optimized = ~np.isnan(result.loss)
+    optimized = ~np.isnan(result.per_episode(result.loss_history))
     step_count, call, syncs = 0, 0, 0
-    for steps, did_optimize in zip(result.episode_steps, optimized):
+    for steps, did_optimize in zip(result.steps_per_episode, optimized):
         step_count += steps
         if not did_optimize:
             continue
@@ -160,7 +168,7 @@ def test_copy_weights_gives_the_destination_network_the_source_networks_weights(
     all_states = state_to_dqn_input(np.arange(48), 48)
     with torch.no_grad():
         assert not torch.equal(source(all_states), destination(all_states))
-        cliff_walking_dqn.copy_weights(cliff_walking_dqn.weights_of(source), cliff_walking_dqn.weights_of(destination))
+        copy_weights(weights_of(source), weights_of(destination))
         assert torch.equal(source(all_states), destination(all_states))
         assert source.state_dict().keys() == destination.state_dict().keys()
         for name, tensor in source.state_dict().items():
@@ -175,6 +183,6 @@ def test_ours_and_the_articles_formulation_play_the_same_episodes():
     """Same seed, same random draws: the batched code plays exactly the episodes the article's code plays."""
     article_state, article_steps = train_article_formulation(CliffWalkingDQN(seed=5), 300)
     ours = CliffWalkingDQN(seed=5).train(300)
-    assert article_steps == ours.episode_steps.tolist()
+    assert article_steps == ours.steps_per_episode.tolist()
     for name, tensor in ours.policy_state.items():
         torch.testing.assert_close(tensor, article_state[name], atol=1e-5, rtol=1e-4)

@@ -6,16 +6,12 @@ from PIL import Image
 
 import cliff_walking_dqn
 import plots
-from cliff_walking_dqn import (
-    STANDABLE_STATES,
-    CliffWalkingDQN,
-    compare_with_optimum,
-    load_model,
-    optimal_q_values,
-    q_values_of,
-    state_to_dqn_input,
-)
+from cliff_walking_dqn import CliffWalkingDQN
 from conftest import SHIPPED_MODEL
+from environment import STANDABLE_STATES, make_env
+from exact_optimum import compare_with_optimum, optimal_q_values, transition_table
+from model_file import load_model
+from speed import q_values_of
 
 UP, RIGHT, DOWN, LEFT = range(4)
 GAMMA = CliffWalkingDQN().discount_factor
@@ -23,7 +19,7 @@ GAMMA = CliffWalkingDQN().discount_factor
 
 @pytest.fixture(scope="module")
 def q_star():
-    return optimal_q_values(GAMMA)
+    return optimal_q_values(GAMMA, CliffWalkingDQN._process_episode)
 
 
 def test_q_star_matches_values_worked_out_by_hand(q_star):
@@ -36,7 +32,7 @@ def test_q_star_matches_values_worked_out_by_hand(q_star):
 
 
 def test_q_star_satisfies_the_bellman_optimality_equation(q_star):
-    next_states, rewards = cliff_walking_dqn.transition_table(cliff_walking_dqn.make_env())
+    next_states, rewards = transition_table(make_env())
     for state in STANDABLE_STATES:
         for action in range(4):
             terminated, reward = CliffWalkingDQN._process_episode(rewards[state][action], next_states[state][action])
@@ -45,7 +41,7 @@ def test_q_star_satisfies_the_bellman_optimality_equation(q_star):
 
 
 def shipped_q_values():
-    return q_values_of(load_model(SHIPPED_MODEL, 48, 4), state_to_dqn_input(np.arange(48), 48))
+    return q_values_of(load_model(SHIPPED_MODEL, 48, 4))
 
 
 def test_shipped_model_agrees_with_q_star_along_the_optimal_path(q_star):

@@ -13,8 +13,11 @@ import pytest
 import torch
 
 import cliff_walking_dqn
-from cliff_walking_dqn import CliffWalkingDQN, save_model
+import command_line
+import episode_replay
+from cliff_walking_dqn import CliffWalkingDQN
 from conftest import ROOT, SHIPPED_MODEL
+from model_file import save_model
 from nn_model import DQN
 
 
@@ -207,7 +210,8 @@ def test_ctrl_c_during_training_keeps_the_previous_model(tmp_path, headless_env)
 @pytest.fixture
 def display(monkeypatch):
     """A pygame window on SDL's dummy driver, as if a display were there."""
-    monkeypatch.setattr(cliff_walking_dqn, "has_display", lambda: True)
+    monkeypatch.setattr(command_line, "has_display", lambda: True)
+    monkeypatch.setattr(episode_replay, "has_display", lambda: True)
     import pygame
     yield pygame
     pygame.quit()
@@ -239,7 +243,7 @@ def test_ctrl_c_during_the_rendering_closes_the_window(display, monkeypatch, cap
     def interrupted(*_):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cliff_walking_dqn, "_window_closed", interrupted)
+    monkeypatch.setattr(episode_replay, "_window_closed", interrupted)
     code = cliff_walking_dqn.main(["--test-only", "--render", "human", "--model", str(SHIPPED_MODEL), "--no-plots"])
     assert code == 130
     assert capsys.readouterr().err == "Interrupted.\n"

@@ -4,20 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from cliff_walking_dqn import (
-    OPTIMAL_PATH_LENGTH,
-    CliffWalkingDQN,
-    DQN,
-    greedy_actions_of,
-    greedy_walk,
-    make_env,
-    save_model,
-    state_to_dqn_input,
-    transition_table,
-)
+from cliff_walking_dqn import CliffWalkingDQN
 from conftest import SHIPPED_MODEL
-
-ALL_STATES = state_to_dqn_input(np.arange(48), 48)
+from environment import OPTIMAL_PATH_LENGTH, make_env
+from exact_optimum import greedy_walk, transition_table
+from model_file import save_model
+from nn_model import DQN
+from speed import q_values_of
 
 
 def test_same_seed_gives_identical_weights_and_history():
@@ -25,13 +18,13 @@ def test_same_seed_gives_identical_weights_and_history():
     second = CliffWalkingDQN(seed=5).train(300)
     for name in first.policy_state:
         assert torch.equal(first.policy_state[name], second.policy_state[name])
-    assert np.array_equal(first.episode_steps, second.episode_steps)
+    assert np.array_equal(first.steps_per_episode, second.steps_per_episode)
 
 
 def test_short_seeded_training_from_scratch_walks_the_optimal_path(tmp_path):
     result = CliffWalkingDQN(seed=6).train(500)
     assert result.saved_path_length == OPTIMAL_PATH_LENGTH
-    assert 1 <= result.first_goal_episode <= result.saved_episode <= len(result.goal_reached)
+    assert 1 <= result.first_goal_episode <= result.saved_episode <= len(result.rewards_per_episode)
     model = tmp_path / "model.pt"
     save_model(result.policy_state, model)
     tested = CliffWalkingDQN().test(episodes=5, model_file=model)
@@ -39,16 +32,18 @@ def test_short_seeded_training_from_scratch_walks_the_optimal_path(tmp_path):
     assert tested.path_length == OPTIMAL_PATH_LENGTH
 
 
-def test_history_has_one_entry_per_episode():
+def test_history_has_one_entry_per_episode_played_or_learned():
     result = CliffWalkingDQN(seed=6).train(500)
-    played = len(result.goal_reached)
-    for series in (result.episode_steps, result.epsilon, result.loss, result.walk_length):
-        assert len(series) == played
-    learned = ~np.isnan(result.loss)
-    assert learned.sum() == 500  # every counted episode ran one optimize step
-    assert not learned[: result.first_goal_episode - 1].any()  # nothing is learned before the first goal
-    assert result.epsilon[-1] == pytest.approx(0, abs=1e-9)  # linear decay over the counted episodes
-    assert (result.episode_steps <= CliffWalkingDQN().max_episode_steps).all()
+    assert len(result.steps_per_episode) == len(result.rewards_per_episode)
+    for series in (result.epsilon_history, result.loss_history, result.walk_lengths):
+        assert len(series) == 500  # every counted episode ran one optimize step
+    # learning starts with the episode that first reaches the goal: the ones before only explored
+    assert len(result.rewards_per_episode) - 500 == result.first_goal_episode - 1
+    assert not result.rewards_per_episode[: result.first_goal_episode - 1].any()
+    assert np.isnan(result.per_episode(result.loss_history)[: result.first_goal_episode - 1]).all()
+    assert result.epsilon_history[-1] == pytest.approx(0, abs=1e-9)  # linear decay over the counted episodes
+    assert np.diff(result.epsilon_history) == pytest.approx(-1 / 500)
+    assert (result.steps_per_episode <= CliffWalkingDQN().max_episode_steps).all()
 
 
 def test_shipped_model_walks_the_optimal_path():
@@ -90,5 +85,5 @@ def test_greedy_walk_of_the_shipped_model():
     env = make_env()
     policy_dqn = DQN(48, 4)
     policy_dqn.load_state_dict(torch.load(SHIPPED_MODEL, weights_only=True))
-    path = greedy_walk(greedy_actions_of(policy_dqn, ALL_STATES), *transition_table(env))
+    path = greedy_walk(q_values_of(policy_dqn).argmax(axis=1).tolist(), *transition_table(env))
     assert path == [36, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 47]

@@ -1,0 +1,160 @@
+"""The command line around the article's main: flags checked before any work, one-line messages, summaries and pictures."""
+
+import argparse
+import os
+import random
+import sys
+from pathlib import Path
+
+import plots
+from environment import ACTION_NAMES, GOAL_STATE, OPTIMAL_PATH_LENGTH, STANDABLE_STATES, make_env
+from episode_replay import has_display, show_episode
+from exact_optimum import compare_with_optimum, optimal_q_values
+from model_file import MODEL_FILE, ModelFileError
+from results import TestResult, TrainingFailed, TrainingInterrupted, TrainingResult
+
+MAX_SEED = 2**32 - 1  # numpy's limit
+
+
+class UserError(Exception):
+    """A problem the user can fix (a flag, a folder, a display): reported in one line, exit status 2."""
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def whole_number(minimum: int, maximum: int | None = None):
+    """An argparse type: a whole number within bounds, refused in one line otherwise."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            allowed = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {value}")
+        return value
+    return parse
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The flags; a run without --seed gets a random seed, which the run prints."""
+    parser = _ArgumentParser(description="Train a Deep Q-network on CliffWalking, save it, and test it.")
+    parser.add_argument("--episodes", type=whole_number(1), default=3000, help="training episodes (default 3000)")
+    parser.add_argument("--test-episodes", type=whole_number(1), default=100, help="test episodes (default 100)")
+    parser.add_argument("--seed", type=whole_number(0, MAX_SEED), help="seed for a repeatable run (default: a random one, printed)")
+    parser.add_argument("--model", default=MODEL_FILE, help=f"model file that training writes and the test reads (default {MODEL_FILE})")
+    parser.add_argument("--test-only", action="store_true", help="skip training and test the saved model")
+    parser.add_argument(
+        "--render", choices=("auto", "human", "ansi", "none"), default="auto",
+        help="how to show the first test episode: auto (a window if there is a display, else text), human, ansi, none",
+    )
+    parser.add_argument("--plots", default=".", metavar="DIR", help="folder for the pictures of the run (default: here)")
+    parser.add_argument("--no-plots", action="store_true", help="write no pictures")
+    args = parser.parse_args(argv)
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(MAX_SEED + 1)
+    args.plots = None if args.no_plots else Path(args.plots)
+    return args
+
+
+def resolve_render_mode(choice: str) -> str | None:
+    if choice == "auto":
+        return "human" if has_display() else "ansi"
+    if choice == "human" and not has_display():
+        raise UserError("--render human needs a display, and none is set (DISPLAY is empty): use --render ansi")
+    return None if choice == "none" else choice
+
+
+def check_writable_folder(path, what: str) -> None:
+    """Refuse a destination folder that is missing or read-only, before any work starts."""
+    if what == "model file" and Path(path).is_dir():
+        raise UserError(f"model file '{path}' is a folder: point --model at a .pt file")
+    folder = Path(path).resolve().parent if what == "model file" else Path(path).resolve()
+    if not folder.is_dir():
+        raise UserError(f"folder '{folder}' for the {what} does not exist: create it or choose another path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"folder '{folder}' for the {what} is not writable: choose another path")
+
+
+def check_before_any_work(args: argparse.Namespace) -> str | None:
+    """Refuse what would fail later (a folder, a display) before training starts; return the render mode."""
+    render_mode = resolve_render_mode(args.render)
+    if not args.test_only:
+        check_writable_folder(args.model, "model file")
+    if args.plots:
+        check_writable_folder(args.plots, "pictures")
+    return render_mode
+
+
+class OneLineErrors:
+    """Turns what the user can fix, a failed training and Ctrl-C into one line on stderr and an exit
+    status (2, 1 and 130), with no traceback. ``exit_status`` is 0 when nothing went wrong."""
+
+    def __init__(self, model_file):
+        self.model_file = model_file
+        self.exit_status = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        unchanged = f"'{self.model_file}' was left unchanged"
+        if isinstance(error, (UserError, ModelFileError)):
+            message, self.exit_status = f"error: {error}", 2
+        elif isinstance(error, TrainingFailed):
+            message, self.exit_status = f"Training failed: {error}. {unchanged}: try another --seed or more --episodes.", 1
+        elif isinstance(error, TrainingInterrupted):
+            message, self.exit_status = f"Interrupted: {error}. {unchanged}.", 130
+        elif isinstance(error, KeyboardInterrupt):
+            message, self.exit_status = "Interrupted.", 130
+        elif isinstance(error, OSError):  # a full disk, a file that vanished, a permission the check missed
+            message, self.exit_status = f"error: could not write '{error.filename}': {error.strerror}", 2
+        else:
+            return False  # no error, or a bug: let it show
+        print(message, file=sys.stderr)
+        return True
+
+
+def report_training(result: TrainingResult, args: argparse.Namespace) -> None:
+    """The summary of a training run, and its picture."""
+    played = len(result.rewards_per_episode)
+    optimal = " (optimal)" if result.saved_path_length == OPTIMAL_PATH_LENGTH else ""
+    print(
+        f"Played {played} episodes: the goal was first reached in episode {result.first_goal_episode};"
+        f" {len(result.epsilon_history)} episodes learned.\n"
+        f"Saved to {args.model} the network as of episode {result.saved_episode}:"
+        f" its greedy walk takes {result.saved_path_length} steps{optimal}."
+    )
+    if args.plots:
+        plots.plot_training(result, args.plots / plots.TRAINING_PLOT)
+        print(f"Training curves: {args.plots / plots.TRAINING_PLOT}")
+
+
+def report_test(result: TestResult, agent, args: argparse.Namespace) -> None:
+    """The test's path, the tested network against the exact optimum, and its pictures."""
+    if result.path[-1] == GOAL_STATE:
+        print(f"Path walked: {result.path_length} steps (the optimal path takes {OPTIMAL_PATH_LENGTH})")
+    else:
+        print(f"Path walked: {result.path_length} steps without reaching the goal")
+
+    q_star = optimal_q_values(agent.discount_factor, agent._process_episode)
+    largest_error, agreement, disagreeing = comparison = compare_with_optimum(result.q_values, q_star)
+    print(
+        f"Against the exact optimum Q* (value iteration): greedy action optimal in {agreement:.0%} of the"
+        f" {len(STANDABLE_STATES)} cells the agent can stand on; largest |Q - Q*| = {largest_error:.3f}"
+    )
+    if disagreeing:
+        print(f"States where the network's greedy action is not optimal: {disagreeing}")
+
+    if args.plots:
+        plots.plot_policy(result.q_values, q_star, (*comparison, STANDABLE_STATES), args.plots / plots.POLICY_PLOT)
+        captions = ["start"] + [
+            f"step {step} of {result.path_length}: {ACTION_NAMES[action]}" for step, action in enumerate(result.actions, 1)
+        ]
+        fps = make_env().metadata["render_fps"]
+        gif = args.plots / plots.TEST_GIF
+        plots.save_episode_gif(show_episode(result.actions, "rgb_array"), fps, captions, gif)
+        print(f"Pictures: {args.plots / plots.POLICY_PLOT}, {gif}")

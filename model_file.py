@@ -1,0 +1,90 @@
+"""Model files, which the article writes with one torch.save: loaded only when they hold the DQN's weights, saved atomically."""
+
+import os
+import pickletools
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+
+from nn_model import DQN
+
+MODEL_FILE = "cliff_walking_dql.pt"
+
+
+class ModelFileError(Exception):
+    """A model file that cannot be used, with what to do about it, in one line."""
+
+
+def load_model(path, num_states: int, num_actions: int) -> DQN:
+    """Load a DQN state_dict saved by ``save_model`` (or by the article's code), checking everything.
+
+    ``weights_only=True``: a .pt file is a pickle, and a pickle may run code when loaded.
+    """
+    path = Path(path)
+    retrain = f"train a new one with 'python cliff_walking_dqn.py --model {path}'"
+    if path.is_dir():
+        raise ModelFileError(f"model file '{path}' is a folder: point --model at a .pt file")
+    if not path.is_file():
+        raise ModelFileError(f"model file '{path}' does not exist: {retrain}, or point --model at an existing file")
+    if path.stat().st_size == 0:
+        raise ModelFileError(f"model file '{path}' is empty: {retrain}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing them
+            state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises RuntimeError, EOFError, KeyError, UnpicklingError ...
+        if "Unsupported global" in str(error) or _pickle_calls_code(path):
+            raise ModelFileError(
+                f"model file '{path}' was refused: it holds Python objects that would run code when loaded,"
+                f" not just weights; load only files you trust, or {retrain}"
+            ) from None
+        raise ModelFileError(f"model file '{path}' is not a readable PyTorch weights file (corrupt or truncated): {retrain}") from None
+
+    policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
+    expected = {name: tuple(tensor.shape) for name, tensor in policy_dqn.state_dict().items()}
+    found = (
+        {name: tuple(getattr(value, "shape", ())) for name, value in state_dict.items()}
+        if isinstance(state_dict, dict)
+        else None
+    )
+    if found != expected:
+        raise ModelFileError(
+            f"model file '{path}' holds a different network ({_describe(found)}), not the DQN this code"
+            f" builds ({_describe(expected)}): {retrain}"
+        )
+    policy_dqn.load_state_dict(state_dict)
+    return policy_dqn
+def _pickle_calls_code(path: Path) -> bool:
+    """Whether the file is a plain pickle that imports or calls something; read, never run."""
+    try:
+        with open(path, "rb") as file:
+            return any(op.name in ("GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ") for op, _, _ in pickletools.genops(file))
+    except Exception:  # not a pickle at all
+        return False
+
+
+def _describe(shapes: dict | None) -> str:
+    if shapes is None:
+        return "not a state_dict"
+    return ", ".join(f"{name} {'x'.join(map(str, shape))}" for name, shape in sorted(shapes.items()))
+
+
+def save_model(state_dict: dict, path) -> None:
+    """Write to a temporary file beside ``path`` and rename it over ``path``.
+
+    The rename is atomic, so an interrupt or a full disk leaves the previous model file whole.
+    """
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(state_dict, file)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private; a model file needn't be
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
