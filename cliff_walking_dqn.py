@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from command_line import OneLineErrors, check_before_any_work, parse_args, report_test, report_training
 from environment import CLIFF_REWARD, GOAL_STATE, make_env, seed_everything
@@ -32,7 +33,7 @@ def state_to_dqn_input(state, num_states: int) -> torch.Tensor:
 class CliffWalkingDQN:
     """Cliff Walking Deep Q-learning implementation"""
 
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | None = None):  # ours: seeds
         # Hyperparameters
         self.learning_rate = 0.001  # Adam's step size
         self.discount_factor = 0.9  # gamma: weight of the next state's value in the target
@@ -41,16 +42,16 @@ class CliffWalkingDQN:
         self.mini_batch_size = 32  # transitions sampled for one optimize step
         self.max_episode_steps = 100  # ours: time limit of a training episode
         self.max_exploration_episodes = 100_000  # ours: exploration allowed to find the goal once
-        self.test_max_steps = 50  # the article's test gives up after this many steps
+        self.test_max_steps = 50  # ours: test (the article's 50, as a name)
         self.seed = seed  # ours: seeds python, numpy, torch and the environment; None: not seeded
 
-    def train(self, episodes: int = 3000) -> TrainingResult:
+    def train(self, episodes: int = 1000) -> TrainingResult:
         """Train until ``episodes`` episodes have learned; return the network to save and the history.
 
         Learning starts once the goal has been reached; the exploring episodes before come on top.
         """
         # Prepare environment
-        env = make_env(max_episode_steps=self.max_episode_steps)  # ours: time limit
+        env = make_env(max_episode_steps=self.max_episode_steps)  # ours: Gymnasium 1.x, time limit
         num_states = env.observation_space.n
         num_actions = env.action_space.n
         seed_everything(self.seed, env)  # ours: seeds
@@ -73,11 +74,12 @@ class CliffWalkingDQN:
         epsilon_history = []
         reward = None
         step_count = 0
-        # Ours: speed (every state's Q-values, computed only when a network changes)
-        policy_q_values = target_q_values = q_values_of(policy_dqn)
+        # ours: speed (every state's Q-values, computed only when a network changes)
+        policy_q_values = q_values_of(policy_dqn)
+        target_q_values = q_values_of(target_dqn)
         greedy_actions = policy_q_values.argmax(axis=1).tolist()
         policy_weights, target_weights = weights_of(policy_dqn), weights_of(target_dqn)
-        # Ours: best network; pictures (what the training picture shows)
+        # ours: best network; pictures (what the training picture shows)
         best = BestNetwork(policy_dqn, env)
         steps_per_episode, loss_history, walk_lengths = [], [], []
 
@@ -113,10 +115,11 @@ class CliffWalkingDQN:
                 rewards_per_episode.append(reward)
 
                 # Check if enough experience has been collected and if at least 1 reward has been collected
-                if len(memory) > self.mini_batch_size and sum(rewards_per_episode) > 0:
+                if len(memory) > self.mini_batch_size and sum(rewards_per_episode) > 0:  # ours: speed (sum)
                     mini_batch = memory.sample(self.mini_batch_size)
-                    loss_history.append(self._optimize(mini_batch, policy_dqn, target_q_values, optimizer))
-                    # Ours: speed (the new policy's Q-values and greedy actions, for the next episode)
+                    loss = self._optimize(num_states, mini_batch, policy_dqn, target_q_values, optimizer)
+                    loss_history.append(loss)  # ours: pictures
+                    # ours: speed (the new policy's Q-values and greedy actions, for the next episode)
                     policy_q_values = q_values_of(policy_dqn)
                     greedy_actions = policy_q_values.argmax(axis=1).tolist()
 
@@ -127,27 +130,27 @@ class CliffWalkingDQN:
                     # Synchronize policy network to target network after a certain number of steps
                     if step_count > self.network_sync_rate:
                         copy_weights(policy_weights, target_weights)  # ours: speed (in place)
-                        target_q_values = policy_q_values
+                        target_q_values = policy_q_values  # ours: speed
                         step_count = 0
 
-                    # Ours: best network (keep the one whose greedy walk is the shortest so far)
+                    # ours: best network (keep the one whose greedy walk is the shortest so far)
                     walk_lengths.append(best.keep_if_shortest(greedy_actions, len(rewards_per_episode)))
                 elif len(rewards_per_episode) == self.max_exploration_episodes:
                     break  # ours: exploration (the goal was never reached)
-                progress.show(epsilon_history, rewards_per_episode)
+                progress.show(epsilon_history, rewards_per_episode)  # ours: exploration
         env.close()
 
-        # Ours: best network (saved instead of the last), with the history of the run
+        # ours: best network (saved instead of the last), with the history of the run
         result = TrainingResult(
-            best.dqn.state_dict() if best.episode else None, best.episode, best.path_length,
+            best.state_dict(), best.episode, best.path_length,
             rewards_per_episode, steps_per_episode, epsilon_history, loss_history, walk_lengths,
         )
         if best.episode is None:
             raise TrainingFailed(result)
         return result
 
-    @staticmethod
-    def _process_episode(reward: int, new_state: int) -> tuple[bool, int]:
+    @staticmethod  # ours: small fixes (exact_optimum.py and q_learning.py use it too)
+    def _process_episode(reward: int, new_state: int) -> tuple[bool, int]:  # ours: small fixes (spelling)
         """The article's ``_process_epizode``: end the episode at the goal or on a cliff fall.
 
         Rewards become 1 at the goal and 0 everywhere else, so the network's targets stay in [0, 1].
@@ -159,26 +162,29 @@ class CliffWalkingDQN:
             terminated = True
             output_reward = 1
         elif reward == CLIFF_REWARD:
-            # Slipped off the cliff: end of episode (CliffWalking itself only sends the agent back to start)
+            # Slipped off the cliff - end of episode
             terminated = True
             output_reward = 0
         return terminated, output_reward
 
-    def _optimize(self, mini_batch: list[Transition], policy_dqn: DQN, target_q_values: np.ndarray, optimizer) -> float:
-        """One gradient step on the mini-batch, all samples at once; returns the loss (ours: speed).
+    def _optimize(
+        self, num_states: int, mini_batch: list[Transition], policy_dqn: DQN, target_q_values: np.ndarray, optimizer
+    ) -> float:
+        """One gradient step on the mini-batch; returns the loss (ours: pictures).
 
-        The article loops over the samples and runs the networks three times for each. Here each
-        field of the batch is one array, and ``target_q_values`` holds the target network's Q-values
-        for every state (row s is Q_target(s, .)), so its outputs are table look-ups.
+        Ours: speed. The article loops over the samples and runs the networks three times for each.
+        Here each field of the batch is one array, and the target network's outputs are looked up in
+        ``target_q_values``, its Q-values for every state (row s is Q_target(s, .)).
         """
-        # Iterate over saved memory (ours: one array per field instead of a loop over the samples)
+        # Iterate over saved memory (ours: speed, every sample at once)
         states, actions, new_states, rewards, terminated = map(np.array, zip(*mini_batch))
-        # Agent either reached goal (reward = 1) or slipped off the cliff (reward = 0): target = reward;
-        # the agent neither fell nor reached his goal: target = reward + gamma * max_a' Q_target(s', a')
-        target = rewards + self.discount_factor * target_q_values[new_states].max(axis=1) * (1 - terminated)
+        # Agent either reached goal (reward = 1) or slipped off the cliff (reward = 0):
+        # target q value should be set to the reward. The agent neither fell nor reached his goal:
+        # reward + discount_factor * the target network's best Q-value of the new state.
+        target = np.where(terminated, rewards, rewards + self.discount_factor * target_q_values[new_states].max(axis=1))
 
         # Get the current set of Q values (the article's current_q_list, one row per sample)
-        current_q = policy_dqn(state_to_dqn_input(states, len(target_q_values)))
+        current_q = policy_dqn(state_to_dqn_input(states, num_states))
         # Get the target set of Q values (the article's target_q_list; indexing copies the rows)
         target_q = target_q_values[states]
         # Associate action with target
@@ -187,7 +193,7 @@ class CliffWalkingDQN:
         # --- Back propagation ---
         # Compute loss for the whole minibatch
         loss = self.loss_fn(current_q, torch.from_numpy(target_q))
-        # Optimize the model
+        # Optimize the model (ours: small fixes, the optimizer is passed in, not self.optimizer)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -196,7 +202,8 @@ class CliffWalkingDQN:
     def test(self, episodes: int = 100, render_mode: str | None = None, model_file=MODEL_FILE) -> TestResult:
         """Play ``episodes`` greedy episodes with the saved network, then show the first one.
 
-        ``render_mode`` is Gymnasium's: "human" (a pygame window), "ansi" (text printed here) or None.
+        Ours: test. ``render_mode`` is Gymnasium's, chosen by the caller: "human" (a pygame window),
+        "ansi" (text printed here) or None; ``model_file`` is the file to test.
         """
         # Prepare environment
         env = make_env()  # ours: test (no window while playing; the first episode is shown afterwards)
@@ -207,10 +214,10 @@ class CliffWalkingDQN:
         policy_dqn = load_model(model_file, num_states, num_actions)  # ours: small fixes (checked first)
         policy_dqn.eval()  # switch model to evaluation mode
 
-        print("--- Test ---")
+        print("--- Test ---")  # ours: small fixes (the article prints it once per episode)
         num_success = 0
         result = TestResult(success_rate=0.0, q_values=q_values_of(policy_dqn))  # ours: test
-        for episode in range(episodes):
+        for episode in tqdm(range(episodes), desc="Test", unit="episode"):
             state = env.reset()[0]  # Initialize to state 0
             terminated = False
             truncated = False
@@ -225,7 +232,7 @@ class CliffWalkingDQN:
                 state, reward, terminated, truncated, _ = env.step(action)
                 step_count += 1
                 path.append(state)  # ours: test
-                actions.append(action)
+                actions.append(action)  # ours: test
                 if reward == CLIFF_REWARD:
                     # Agent slipped off the cliff
                     break
@@ -233,7 +240,7 @@ class CliffWalkingDQN:
                     # Agent reached goal!
                     num_success += 1
                     break
-                if step_count >= self.test_max_steps:
+                if step_count > self.test_max_steps:
                     # Agent did too many moves
                     break
             if episode == 0:  # ours: test

@@ -1,13 +1,13 @@
-"""The Q-network of the article: two fully connected layers with one ReLU between them."""
+"""The article's nn_model.py: its DQN, two fully connected layers with one ReLU between them."""
 
 import torch
 from torch import nn
 
 
 class DQN(nn.Module):
-    """Deep Q-learning network: maps a one-hot encoded state to one Q-value per action.
+    """Deep Q-learning Neural Network model.
 
-    The attribute names ``block_1`` and ``block_2`` are the article's; they are the keys of the saved
+    It maps a one-hot encoded state to one Q-value per action. The attribute names ``block_1`` and ``block_2`` are the article's; they are the keys of the saved
     state_dict, so a model file saved by the article's code loads here and ours loads there.
     """
 

@@ -1,4 +1,4 @@
-"""The three pictures of a run: training curves, the learned policy beside the optimum, a test episode.
+"""The pictures the article does not draw: training curves, the learned policy beside the optimum, a test episode.
 
 Drawn on matplotlib's ``Figure`` directly (no pyplot), so they need no display. The numbers come from
 cliff_walking_dqn.py and command_line.py; this module only draws them.

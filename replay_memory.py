@@ -1,4 +1,4 @@
-"""Experience replay: a bounded buffer of transitions, sampled uniformly at random."""
+"""The article's replay_memory.py: its ReplayMemory, plus a Transition namedtuple and a clear error for an oversized sample."""
 
 import random
 from collections import deque
@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 
 class Transition(NamedTuple):
-    """One step of experience, in the order the article stores it."""
+    """One step of experience: the article's tuple, in its order, with names for its fields."""
 
     state: int
     action: int
@@ -16,7 +16,10 @@ class Transition(NamedTuple):
 
 
 class ReplayMemory:
-    """Memory for experience replay: keeps the newest ``max_len`` transitions."""
+    """Memory for Experience Replay
+
+    Keeps the newest ``max_len`` transitions.
+    """
 
     def __init__(self, max_len: int):
         # A deque with maxlen drops the oldest transition once the memory is full.
@@ -26,11 +29,12 @@ class ReplayMemory:
         self.memory.append(transition)
 
     def sample(self, sample_size: int = 1) -> list[Transition]:
-        """Return ``sample_size`` distinct transitions, chosen uniformly (python's ``random``)."""
-        if not 0 <= sample_size <= len(self.memory):
+        """``sample_size`` distinct transitions, chosen uniformly (python's ``random``)."""
+        if not 0 <= sample_size <= len(self.memory):  # ours: a clear error instead of random.sample's
             raise ValueError(
                 f"cannot sample {sample_size} transitions from a replay memory holding {len(self.memory)}"
             )
+        # Return k unique random elements
         return random.sample(self.memory, sample_size)
 
     def __len__(self) -> int:

@@ -26,6 +26,10 @@ class BestNetwork:
         self._policy_weights, self._weights = weights_of(policy_dqn), weights_of(self.dqn)
         self._next_states, self._rewards = transition_table(env)
 
+    def state_dict(self) -> dict | None:
+        """The kept network's weights, or None if no greedy walk has reached the goal yet."""
+        return None if self.episode is None else self.dqn.state_dict()
+
     def keep_if_shortest(self, greedy_actions: list[int], episode: int) -> float:
         """Copy the policy network if its greedy walk is as short as the shortest so far (the latest wins
         a tie); return the walk's length, inf if it does not reach the goal."""

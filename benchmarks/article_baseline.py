@@ -24,19 +24,41 @@ from speed import q_values_of
 
 
 def article_optimize(agent: CliffWalkingDQN, num_states, mini_batch, policy_dqn, target_dqn, optimizer) -> float:
-    """The article's ``_optimize``: a Python loop over the samples, three forward passes each."""
-    current_q_list, target_q_list = [], []
+    """The article's ``_optimize``: a Python loop over the samples, three forward passes each.
+
+    The article's names and comments; the optimizer is passed in, where the article uses
+    ``self.optimizer``.
+    """
+    # Prepare placeholders for target and actual q values
+    current_q_list = []
+    target_q_list = []
+
+    # Iterate over saved memory
     for state, action, new_state, reward, terminated in mini_batch:
         if terminated:
+            # Agent either reached goal (reward = 1) or slipped off the cliff (reward = 0)
+            # Target q value should be set to the reward.
             target = torch.tensor([reward], dtype=torch.float32)
         else:
+            # The agent neither fell nor reached his goal
             with torch.no_grad():
                 target = reward + agent.discount_factor * target_dqn(state_to_dqn_input(new_state, num_states)).max()
-        current_q_list.append(policy_dqn(state_to_dqn_input(state, num_states)))
+
+        # Get the current set of Q values
+        current_q = policy_dqn(state_to_dqn_input(state, num_states))
+        current_q_list.append(current_q)
+
+        # Get the target set of Q values
         target_q = target_dqn(state_to_dqn_input(state, num_states))
-        target_q[action] = target
         target_q_list.append(target_q)
+
+        # Associate action with target
+        target_q[action] = target
+
+    # --- Back propagation ---
+    # Compute loss for the whole minibatch
     loss = agent.loss_fn(torch.stack(current_q_list), torch.stack(target_q_list))
+    # Optimize the model
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()

@@ -63,7 +63,7 @@ def test_optimize_targets_match_values_worked_out_by_hand():
 
     agent.loss_fn = recording_loss
     policy_dqn = DQN(48, 4)
-    agent._optimize(mini_batch, policy_dqn, target_q_values, torch.optim.SGD(policy_dqn.parameters(), lr=0))
+    agent._optimize(48, mini_batch, policy_dqn, target_q_values, torch.optim.SGD(policy_dqn.parameters(), lr=0))
     expected = torch.tensor(
         [
             [0.1, GAMMA * 0.8, 0.3, 0.4],  # other actions keep the target network's values for state 3
@@ -93,7 +93,7 @@ def test_batched_optimize_equals_the_articles_per_sample_loop(seed):
 
     # lr=0 leaves the weights alone, so both loops see the same network and keep their gradients
     ours = agent._optimize(
-        mini_batch, policy_dqn, q_values_of(target_dqn),
+        48, mini_batch, policy_dqn, q_values_of(target_dqn),
         torch.optim.SGD(policy_dqn.parameters(), lr=0),
     )
     our_gradients = [p.grad.clone() for p in policy_dqn.parameters()]
@@ -111,8 +111,8 @@ def record_training(monkeypatch, seed=5, episodes=300):
     real_optimize = CliffWalkingDQN._optimize
     real_walk = results.greedy_walk
 
-    def optimize(self, mini_batch, policy_dqn, target_q_values, optimizer):
-        loss = real_optimize(self, mini_batch, policy_dqn, target_q_values, optimizer)
+    def optimize(self, num_states, mini_batch, policy_dqn, target_q_values, optimizer):
+        loss = real_optimize(self, num_states, mini_batch, policy_dqn, target_q_values, optimizer)
         with torch.no_grad():
             fresh = [policy_dqn(state_to_dqn_input(s, 48)).argmax().item() for s in range(48)]
         calls.append({
