@@ -22,7 +22,7 @@ from model_file import MODEL_FILE, load_model, save_model
 from nn_model import DQN
 from replay_memory import ReplayMemory, Transition
 from results import BestNetwork, TestResult, TrainingFailed, TrainingProgress, TrainingResult
-from speed import copy_weights, q_values_of, weights_of
+from speed import copy_weights, fused_adam_available, on_one_torch_thread, q_values_of, weights_of
 
 
 def state_to_dqn_input(state, num_states: int) -> torch.Tensor:
@@ -45,6 +45,7 @@ class CliffWalkingDQN:
         self.test_max_steps = 50  # ours: test (the article's 50, as a name)
         self.seed = seed  # ours: seeds python, numpy, torch and the environment; None: not seeded
 
+    @on_one_torch_thread  # ours: speed
     def train(self, episodes: int = 1000) -> TrainingResult:
         """Train until ``episodes`` episodes have learned; return the network to save and the history.
 
@@ -67,8 +68,8 @@ class CliffWalkingDQN:
 
         # Training components
         self.loss_fn = nn.MSELoss()
-        # ours: small fixes (a local, not self.optimizer), speed (fused)
-        optimizer = torch.optim.Adam(policy_dqn.parameters(), lr=self.learning_rate, fused=True)
+        # ours: small fixes (a local, not self.optimizer), speed (fused where this torch has it)
+        optimizer = torch.optim.Adam(policy_dqn.parameters(), lr=self.learning_rate, fused=fused_adam_available())
 
         rewards_per_episode = []  # ours: exploration (one entry per episode played, so a list)
         epsilon_history = []
@@ -199,6 +200,7 @@ class CliffWalkingDQN:
         optimizer.step()
         return loss.item()
 
+    @on_one_torch_thread  # ours: speed
     def test(self, episodes: int = 100, render_mode: str | None = None, model_file=MODEL_FILE) -> TestResult:
         """Play ``episodes`` greedy episodes with the saved network, then show the first one.
 
@@ -256,12 +258,15 @@ class CliffWalkingDQN:
 def main(argv=None) -> int:
     """Train and save, then test, as the article's main does; command_line.py adds flags and messages."""
     args = parse_args(argv)
-    torch.set_num_threads(1)  # the network is tiny: a second thread costs more than it saves
     with OneLineErrors(args.model) as errors:
         render_mode = check_before_any_work(args)
         if not args.test_only:
             print(f"Seed {args.seed} (repeat this run with --seed {args.seed})")
-            result = CliffWalkingDQN(seed=args.seed).train(args.episodes)
+            try:
+                result = CliffWalkingDQN(seed=args.seed).train(args.episodes)
+            except TrainingFailed as failure:
+                report_training(failure.result, args)  # a failed run's curves show why it failed
+                raise
             save_model(result.policy_state, args.model)
             report_training(result, args)
         cliff_walking = CliffWalkingDQN()

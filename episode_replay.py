@@ -2,6 +2,7 @@
 
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -15,12 +16,13 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def show_episode(actions: list[int], render_mode: str) -> list[np.ndarray]:
+def show_episode(actions: list[int], render_mode: str, hold_seconds: float = 1.0) -> list[np.ndarray]:
     """Replay an episode's actions in an environment that renders it: in a pygame window ("human"),
     as text printed here ("ansi"), or as frames returned ("rgb_array").
 
     Greedy play on a deterministic grid repeats itself, so replaying the first test episode shows
-    exactly what every test episode did. Closing the window ends the replay.
+    exactly what every test episode did. The window holds the last frame for ``hold_seconds``;
+    closing it, Esc or q end the replay.
     """
     if render_mode == "rgb_array" and not has_display():
         # Frames need no window; without a driver chosen, SDL probes for a display and prints an error
@@ -37,13 +39,26 @@ def show_episode(actions: list[int], render_mode: str) -> list[np.ndarray]:
             elif render_mode == "rgb_array":
                 frames.append(env.render())
             elif render_mode == "human" and _window_closed():
-                break
+                return frames
+        if render_mode == "human":
+            _hold_last_frame(hold_seconds)
     finally:
         env.close()  # closes the window, also on Ctrl-C
     return frames
 
 
 def _window_closed() -> bool:
+    """Whether the user closed the window or pressed Esc or q since the last look."""
     import pygame  # Gymnasium draws its window with pygame
 
-    return bool(pygame.event.get(pygame.QUIT))
+    return any(
+        event.type == pygame.QUIT or event.key in (pygame.K_ESCAPE, pygame.K_q)
+        for event in pygame.event.get((pygame.QUIT, pygame.KEYDOWN))
+    )
+
+
+def _hold_last_frame(seconds: float) -> None:
+    """Keep the last frame (the agent on the goal) on screen, unless the user closes the window first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not _window_closed():
+        time.sleep(0.02)

@@ -11,6 +11,7 @@ from conftest import SHIPPED_MODEL
 from environment import STANDABLE_STATES, make_env
 from exact_optimum import compare_with_optimum, optimal_q_values, transition_table
 from model_file import load_model
+from results import TrainingFailed
 from speed import q_values_of
 
 UP, RIGHT, DOWN, LEFT = range(4)
@@ -98,3 +99,27 @@ def test_test_only_writes_the_policy_and_the_gif_in_the_current_folder(tmp_path,
 def test_moving_average():
     values = np.array([0, 1, 1, 0, 1], dtype=float)
     np.testing.assert_allclose(plots.moving_average(values, 2), [0, 0.5, 1, 0.5, 0.5])
+
+
+def test_a_failed_training_writes_its_picture_and_says_where(tmp_path, capsys):
+    model = tmp_path / "m.pt"
+    code = cliff_walking_dqn.main(["--seed", "6", "--episodes", "300", "--model", str(model), "--render", "none",
+                                   "--plots", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.err.startswith("Training failed")
+    assert f"Training curves: {tmp_path / plots.TRAINING_PLOT}" in captured.out
+    with Image.open(tmp_path / plots.TRAINING_PLOT) as image:
+        assert image.size == (1000, 1000)
+    assert not model.exists()
+
+
+def test_a_training_that_never_reached_the_goal_has_a_picture_too(tmp_path):
+    agent = CliffWalkingDQN(seed=0)
+    agent.max_exploration_episodes = 20
+    with pytest.raises(TrainingFailed) as failure:
+        agent.train(100)
+    assert failure.value.result.first_goal_episode is None
+    plots.plot_training(failure.value.result, tmp_path / "failed.png")
+    with Image.open(tmp_path / "failed.png") as image:
+        assert image.size == (1000, 1000)

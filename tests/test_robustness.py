@@ -248,3 +248,47 @@ def test_ctrl_c_during_the_rendering_closes_the_window(display, monkeypatch, cap
     assert code == 130
     assert capsys.readouterr().err == "Interrupted.\n"
     assert not pygame.display.get_init()
+
+
+def test_the_last_frame_stays_for_the_hold(display, monkeypatch):
+    pygame = display
+    real_get = pygame.event.get
+    looks = []
+
+    def get(*args, **kwargs):
+        looks.append(time.monotonic())
+        return real_get(*args, **kwargs)
+
+    monkeypatch.setattr(pygame.event, "get", get)
+    episode_replay.show_episode([0, 1], "human", hold_seconds=0.5)  # up, right: three frames
+    assert len(looks) > 3  # one look per frame, then the hold keeps looking
+    assert looks[-1] - looks[2] >= 0.45
+    assert not pygame.display.get_init()
+
+
+@pytest.mark.parametrize("key", ["K_ESCAPE", "K_q"])
+@pytest.mark.parametrize("when", ["during the replay", "during the hold"])
+def test_esc_or_q_closes_the_window(display, monkeypatch, key, when):
+    pygame = display
+    real_get = pygame.event.get
+    looks = []
+    closing_look = 2 if when == "during the replay" else 5  # the replay looks three times, then the hold
+
+    def get(*args, **kwargs):
+        looks.append(time.monotonic())
+        if len(looks) == closing_look:
+            return [pygame.event.Event(pygame.KEYDOWN, key=getattr(pygame, key))]
+        return real_get(*args, **kwargs)
+
+    monkeypatch.setattr(pygame.event, "get", get)
+    start = time.monotonic()
+    episode_replay.show_episode([0, 1], "human", hold_seconds=30)
+    assert len(looks) == closing_look  # nothing drawn or held after the key
+    assert time.monotonic() - start < 5
+    assert not pygame.display.get_init()
+
+
+def test_other_keys_do_not_close_the_window(display, monkeypatch):
+    pygame = display
+    monkeypatch.setattr(pygame.event, "get", lambda *_: [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_SPACE)])
+    assert episode_replay._window_closed() is False
