@@ -44,6 +44,8 @@ def show_episode(actions: list[int], render_mode: str, hold_seconds: float = 1.0
             _hold_last_frame(hold_seconds)
     finally:
         env.close()  # closes the window, also on Ctrl-C
+        if render_mode == "human":
+            _close_window()
     return frames
 
 
@@ -55,6 +57,13 @@ def _window_closed() -> bool:
         event.type == pygame.QUIT or event.key in (pygame.K_ESCAPE, pygame.K_q)
         for event in pygame.event.get((pygame.QUIT, pygame.KEYDOWN))
     )
+
+
+def _close_window() -> None:
+    """Close pygame's window: CliffWalking's ``close`` does it from Gymnasium 1.0 on, not in 0.29."""
+    import pygame
+
+    pygame.display.quit()
 
 
 def _hold_last_frame(seconds: float) -> None:

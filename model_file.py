@@ -2,6 +2,7 @@
 
 import os
 import pickletools
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -35,7 +36,8 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
             warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing them
             state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises RuntimeError, EOFError, KeyError, UnpicklingError ...
-        if "Unsupported global" in str(error) or _pickle_calls_code(path):
+        # torch names what it refused: "Unsupported global" (torch 2.4 on), "Unsupported class" (before)
+        if re.search("Unsupported (global|class)", str(error)) or _pickle_calls_code(path):
             raise ModelFileError(
                 f"model file '{path}' was refused: it holds Python objects that would run code when loaded,"
                 f" not just weights; load only files you trust, or {retrain}"

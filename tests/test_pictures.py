@@ -80,7 +80,10 @@ def test_a_training_run_writes_the_three_pictures(tmp_path, capsys):
         assert image.size == (1100, 750)
     with Image.open(tmp_path / plots.TEST_GIF) as image:
         assert image.n_frames == 14  # the start and one frame per step of the 13-step walk
-        assert image.size == (768, 256 + 40)  # the environment's frame and a caption line
+        frame = make_env(render_mode="rgb_array")
+        frame.reset()
+        height, width, _ = frame.render().shape  # 768 x 256 from Gymnasium 1.0 on, 720 x 240 before
+        assert image.size == (width, height + plots.CAPTION_HEIGHT)  # the environment's frame and a caption
 
 
 def test_no_plots_writes_no_pictures(tmp_path, monkeypatch):
