@@ -33,7 +33,7 @@ def state_to_dqn_input(state, num_states: int) -> torch.Tensor:
 class CliffWalkingDQN:
     """Cliff Walking Deep Q-learning implementation"""
 
-    def __init__(self, seed: int | None = None):  # ours: seeds
+    def __init__(self, seed: int | None = None, **hyperparameters):  # ours: seeds, experiments
         # Hyperparameters
         self.learning_rate = 0.001  # Adam's step size
         self.discount_factor = 0.9  # gamma: weight of the next state's value in the target
@@ -44,6 +44,10 @@ class CliffWalkingDQN:
         self.max_exploration_episodes = 100_000  # ours: exploration allowed to find the goal once
         self.test_max_steps = 50  # ours: test (the article's 50, as a name)
         self.seed = seed  # ours: seeds python, numpy, torch and the environment; None: not seeded
+        for name, value in hyperparameters.items():  # ours: experiments (--learning-rate and the like)
+            if not hasattr(self, name):
+                raise TypeError(f"CliffWalkingDQN has no hyperparameter '{name}'")
+            setattr(self, name, value)
 
     @on_one_torch_thread  # ours: speed
     def train(self, episodes: int = 1000) -> TrainingResult:
@@ -143,7 +147,7 @@ class CliffWalkingDQN:
 
         # ours: best network (saved instead of the last), with the history of the run
         result = TrainingResult(
-            best.state_dict(), best.episode, best.path_length,
+            best.state_dict(), best.episode, best.path_length, policy_dqn.state_dict(),
             rewards_per_episode, steps_per_episode, epsilon_history, loss_history, walk_lengths,
         )
         if best.episode is None:
@@ -257,17 +261,17 @@ class CliffWalkingDQN:
 
 def main(argv=None) -> int:
     """Train and save, then test, as the article's main does; command_line.py adds flags and messages."""
-    args = parse_args(argv)
+    args = parse_args(argv, CliffWalkingDQN())
     with OneLineErrors(args.model) as errors:
         render_mode = check_before_any_work(args)
         if not args.test_only:
             print(f"Seed {args.seed} (repeat this run with --seed {args.seed})")
             try:
-                result = CliffWalkingDQN(seed=args.seed).train(args.episodes)
+                result = CliffWalkingDQN(seed=args.seed, **args.hyperparameters).train(args.episodes)
             except TrainingFailed as failure:
                 report_training(failure.result, args)  # a failed run's curves show why it failed
                 raise
-            save_model(result.policy_state, args.model)
+            save_model(result.last_policy_state if args.save_last else result.policy_state, args.model)
             report_training(result, args)
         cliff_walking = CliffWalkingDQN()
         report_test(cliff_walking.test(args.test_episodes, render_mode, args.model), cliff_walking, args)

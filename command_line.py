@@ -2,6 +2,7 @@
 
 import argparse
 import gc
+import math
 import os
 import random
 import sys
@@ -20,7 +21,9 @@ class UserError(Exception):
     """A problem the user can fix (a flag, a folder, a display): reported in one line, exit status 2."""
 
 
-class _ArgumentParser(argparse.ArgumentParser):
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """Refuses a bad flag in one line, without the usage text, pointing at --help."""
+
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
@@ -39,21 +42,75 @@ def whole_number(minimum: int, maximum: int | None = None):
     return parse
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    """The flags; a run without --seed gets a random seed, which the run prints."""
-    parser = _ArgumentParser(description="Train a Deep Q-network on CliffWalking, save it, and test it.")
-    parser.add_argument("--episodes", type=whole_number(1), default=3000, help="training episodes (default 3000)")
+def real_number(minimum: float, maximum: float | None = None, minimum_allowed: bool = True):
+    """An argparse type: a finite number within bounds (the minimum itself allowed or not)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+        too_low = value < minimum if minimum_allowed else value <= minimum
+        if not math.isfinite(value) or too_low or (maximum is not None and value > maximum):
+            lowest = f"at least {minimum:g}" if minimum_allowed else f"above {minimum:g}"
+            allowed = lowest if maximum is None else f"from {minimum:g} to {maximum:g}"
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text}")
+        return value
+    return parse
+
+
+# The hyperparameters a reader can change: the article's five, then the time limit, which is ours.
+HYPERPARAMETER_FLAGS = {
+    "learning_rate": (real_number(0, minimum_allowed=False), "LR", "Adam's step size"),
+    "discount_factor": (real_number(0, 1), "GAMMA", "gamma, the weight of the next state's value in the target"),
+    "network_sync_rate": (whole_number(0), "STEPS", "steps between two target-network syncs (0: after every learning episode)"),
+    "replay_memory_size": (whole_number(1), "N", "transitions the replay memory keeps"),
+    "mini_batch_size": (whole_number(1), "N", "transitions sampled for one optimize step (fewer than the memory holds)"),
+    "max_episode_steps": (whole_number(OPTIMAL_PATH_LENGTH), "STEPS", "time limit of a training episode (ours; at least the 13 of the optimal path)"),
+}
+
+
+def add_hyperparameter_flags(parser: argparse.ArgumentParser, agent) -> None:
+    """--learning-rate and the like, named after the agent's attributes, its values the defaults."""
+    group = parser.add_argument_group("hyperparameters (defaults: the article's values)")
+    for name, (kind, metavar, meaning) in HYPERPARAMETER_FLAGS.items():
+        default = getattr(agent, name)
+        group.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default, metavar=metavar,
+                           help=f"{meaning} (default {default:g})")
+
+
+def hyperparameters(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
+    """The hyperparameter flags' values, by attribute name, refused in one line where they clash."""
+    if args.mini_batch_size >= args.replay_memory_size:
+        parser.error(f"argument --mini-batch-size: must be smaller than --replay-memory-size ({args.replay_memory_size}),"
+                     f" which learning waits for the memory to exceed, got {args.mini_batch_size}")
+    return {name: getattr(args, name) for name in HYPERPARAMETER_FLAGS}
+
+
+def describe(settings: dict) -> str:
+    """The values a run used, in one line: for its summary and its picture."""
+    return ", ".join(f"{name} {value:g}" for name, value in settings.items())
+
+
+def parse_args(argv=None, agent=None) -> argparse.Namespace:
+    """The flags; the hyperparameters' defaults are ``agent``'s. A run without --seed gets a random
+    seed, which the run prints; ``args.hyperparameters`` holds the values of the hyperparameter flags."""
+    parser = OneLineArgumentParser(description="Train a Deep Q-network on CliffWalking, save it, and test it.")
+    parser.add_argument("--episodes", type=whole_number(1), default=3000, help="training episodes that learn (default 3000)")
     parser.add_argument("--test-episodes", type=whole_number(1), default=100, help="test episodes (default 100)")
     parser.add_argument("--seed", type=whole_number(0, MAX_SEED), help="seed for a repeatable run (default: a random one, printed)")
     parser.add_argument("--model", default=MODEL_FILE, help=f"model file that training writes and the test reads (default {MODEL_FILE})")
     parser.add_argument("--test-only", action="store_true", help="skip training and test the saved model")
+    parser.add_argument("--save-last", action="store_true",
+                        help="save the network as it is after the last episode, as the article does (default: the best one seen)")
     parser.add_argument(
         "--render", choices=("auto", "human", "ansi", "none"), default="auto",
         help="how to show the first test episode: auto (a window if there is a display, else text), human, ansi, none",
     )
     parser.add_argument("--plots", default=".", metavar="DIR", help="folder for the pictures of the run (default: here)")
     parser.add_argument("--no-plots", action="store_true", help="write no pictures")
+    add_hyperparameter_flags(parser, agent)
     args = parser.parse_args(argv)
+    args.hyperparameters = hyperparameters(parser, args)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(MAX_SEED + 1)
     args.plots = None if args.no_plots else Path(args.plots)
@@ -131,19 +188,28 @@ def _pictures():
 
 
 def report_training(result: TrainingResult, args: argparse.Namespace) -> None:
-    """The summary of a training run, failed or not, and its picture."""
+    """The summary of a training run, failed or not, with the values it used, and its picture."""
+    settings = describe({**args.hyperparameters, "episodes": args.episodes, "seed": args.seed})
     played = len(result.rewards_per_episode)
     first_goal = (f"the goal was first reached in episode {result.first_goal_episode}" if result.first_goal_episode
                   else "the goal was never reached")
-    print(f"Played {played} episodes: {first_goal}; {len(result.epsilon_history)} episodes learned.")
-    if result.saved_episode is not None:
-        optimal = " (optimal)" if result.saved_path_length == OPTIMAL_PATH_LENGTH else ""
-        print(f"Saved to {args.model} the network as of episode {result.saved_episode}:"
-              f" its greedy walk takes {result.saved_path_length} steps{optimal}.")
+    print(f"Trained with {settings}.\nPlayed {played} episodes: {first_goal}; {len(result.epsilon_history)} episodes learned.")
+    if result.saved_episode is not None and args.save_last:
+        print(f"Saved to {args.model} the network after the last episode (--save-last, as the article does):"
+              f" {_walk(result.walk_lengths[-1])}. The best network seen, of episode {result.saved_episode}:"
+              f" {_walk(result.saved_path_length)}.")
+    elif result.saved_episode is not None:
+        print(f"Saved to {args.model} the network as of episode {result.saved_episode}: {_walk(result.saved_path_length)}.")
     if args.plots:
         plots = _pictures()
-        plots.plot_training(result, args.plots / plots.TRAINING_PLOT)
+        plots.plot_training(result, args.plots / plots.TRAINING_PLOT, settings)
         print(f"Training curves: {args.plots / plots.TRAINING_PLOT}")
+
+
+def _walk(length: float) -> str:
+    if math.isinf(length):
+        return "its greedy walk does not reach the goal"
+    return f"its greedy walk takes {length:.0f} steps{' (optimal)' if length == OPTIMAL_PATH_LENGTH else ''}"
 
 
 def report_test(result: TestResult, agent, args: argparse.Namespace) -> None:

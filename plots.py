@@ -34,15 +34,17 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     return sums / counts
 
 
-def plot_training(result, path: Path) -> None:
-    """Per episode of a ``TrainingResult``: goal-reached rate, episode length and greedy walk, epsilon, loss."""
+def plot_training(result, path: Path, settings: str = "") -> None:
+    """Per episode of a ``TrainingResult``: goal-reached rate, episode length and greedy walk, epsilon, loss;
+    ``settings``, the values the run used, under the title."""
     episodes = np.arange(1, len(result.rewards_per_episode) + 1)
     walk_length = result.per_episode(result.walk_lengths)
     figure = Figure(figsize=(10, 10))
-    figure.subplots_adjust(left=0.075, right=0.98, bottom=0.05, top=0.955, hspace=0.06)
+    figure.subplots_adjust(left=0.075, right=0.98, bottom=0.05, top=0.94, hspace=0.06)
     goal_axes, steps_axes, epsilon_axes, loss_axes = figure.subplots(4, 1, sharex=True)
     failed = "" if result.saved_episode else ": failed, no network walked from start to goal"
-    figure.suptitle(f"Training: CliffWalking with a Deep Q-network{failed}")
+    figure.suptitle(f"Training: CliffWalking with a Deep Q-network{failed}", y=0.99)
+    figure.text(0.5, 0.958, settings, ha="center", va="center", fontsize="small", color="dimgray")
 
     goal_axes.plot(episodes, moving_average(result.rewards_per_episode.astype(float), MOVING_AVERAGE_EPISODES),
                    color="tab:green", label=f"goal reached (moving average of {MOVING_AVERAGE_EPISODES} episodes)")

@@ -49,6 +49,7 @@ class TrainingResult:
     policy_state: dict | None  # state_dict of the network to save; None if none walked to the goal
     saved_episode: int | None  # 1-based number of the episode after which that network was taken
     saved_path_length: int | None  # steps its greedy walk takes from start to goal
+    last_policy_state: dict  # state_dict of the network after the last episode, which the article saves
     rewards_per_episode: np.ndarray  # per episode played: 1 if it reached the goal (the article's list)
     steps_per_episode: np.ndarray  # per episode played: its steps, exploration included
     epsilon_history: np.ndarray  # per learning episode: epsilon after its decay (the article's list)

@@ -12,7 +12,6 @@ Both run with one torch thread, as ``python cliff_walking_dqn.py`` does, and aft
 the one-off import costs (torch.optim imports torch._dynamo on first use, about 1 s).
 """
 
-import argparse
 import contextlib
 import io
 import os
@@ -31,7 +30,7 @@ import torch  # noqa: E402
 
 from article_baseline import train_article_formulation  # noqa: E402
 from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input  # noqa: E402
-from command_line import whole_number  # noqa: E402
+from command_line import OneLineArgumentParser, whole_number  # noqa: E402
 from environment import make_env  # noqa: E402
 from exact_optimum import greedy_walk, transition_table  # noqa: E402
 from nn_model import DQN  # noqa: E402
@@ -108,7 +107,7 @@ def floor_seconds(agent: CliffWalkingDQN, seed: int, ours: TrainingResult, inter
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=seed_range, default=seed_range("0-4"), help="e.g. 0-4 (default)")
     parser.add_argument("--episodes", type=whole_number(1), default=3000)
     parser.add_argument("--repeats", type=whole_number(1), default=3, help="runs per measurement; the fastest counts (default 3)")

@@ -12,7 +12,6 @@ per call are higher here than in a tight loop of the same call, because training
 Gymnasium, numpy and torch: that is the point of measuring them in place.
 """
 
-import argparse
 import collections
 import contextlib
 import functools
@@ -28,7 +27,7 @@ import torch  # noqa: E402
 
 import cliff_walking_dqn  # noqa: E402
 import results  # noqa: E402
-from command_line import MAX_SEED, whole_number  # noqa: E402
+from command_line import MAX_SEED, OneLineArgumentParser, whole_number  # noqa: E402
 from replay_memory import ReplayMemory  # noqa: E402
 
 seconds, calls = collections.Counter(), collections.Counter()
@@ -81,7 +80,7 @@ def print_row(label: str, part_seconds: float, total: float, part_calls: int | N
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0)
     parser.add_argument("--episodes", type=whole_number(1), default=3000)
     parser.add_argument("--torch-ops", action="store_true",

@@ -1,14 +1,13 @@
 """Train once per seed and report whether each run ends on a network that walks the optimal path.
 
     python benchmarks/seed_sweep.py --seeds 0-19                     # the default training
-    python benchmarks/seed_sweep.py --seeds 0-19 --max-episode-steps 1000
+    python benchmarks/seed_sweep.py --seeds 0-29 --discount-factor 0.99  # any flag of the main script's
 
 Per seed: the episode that first reached the goal, the share of optimize steps after which the greedy
 walk was optimal, the first such episode, whether the final network (what the article saves) walks the
 optimal path, and the saved network's walk. Exits 1 unless every saved network walks the optimal path.
 """
 
-import argparse
 import contextlib
 import io
 import math
@@ -22,9 +21,9 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
 from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
+from command_line import OneLineArgumentParser, add_hyperparameter_flags, describe, hyperparameters, whole_number  # noqa: E402
 from environment import OPTIMAL_PATH_LENGTH  # noqa: E402
 from results import TrainingFailed  # noqa: E402
 
@@ -34,10 +33,8 @@ def seed_range(text: str) -> list[int]:
     return list(range(int(first), int(last or first) + 1))
 
 
-def train_one(seed: int, episodes: int, max_episode_steps: int) -> dict:
-    torch.set_num_threads(1)  # two single-threaded workers use the two cores best
-    agent = CliffWalkingDQN(seed=seed)
-    agent.max_episode_steps = max_episode_steps
+def train_one(seed: int, episodes: int, settings: dict) -> dict:
+    agent = CliffWalkingDQN(seed=seed, **settings)
     start = time.perf_counter()
     try:
         with contextlib.redirect_stdout(io.StringIO()):
@@ -60,18 +57,18 @@ def train_one(seed: int, episodes: int, max_episode_steps: int) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=seed_range, default=seed_range("0-19"), help="e.g. 0-19 (default)")
-    parser.add_argument("--episodes", type=int, default=3000)
-    parser.add_argument("--max-episode-steps", type=int, default=CliffWalkingDQN().max_episode_steps)
-    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--episodes", type=whole_number(1), default=3000)
+    parser.add_argument("--workers", type=whole_number(1), default=os.cpu_count())
+    add_hyperparameter_flags(parser, CliffWalkingDQN())
     args = parser.parse_args()
+    settings = hyperparameters(parser, args)
 
-    print(f"{args.episodes} episodes, episodes capped at {args.max_episode_steps} steps")
+    print(f"{args.episodes} episodes; {describe(settings)}")
     print("seed  played  1st goal  1st optimal  optimal share  final walk  saved walk (episode)  seconds")
     with ProcessPoolExecutor(args.workers) as pool:
-        runs = list(pool.map(train_one, args.seeds, [args.episodes] * len(args.seeds),
-                             [args.max_episode_steps] * len(args.seeds)))
+        runs = list(pool.map(train_one, args.seeds, [args.episodes] * len(args.seeds), [settings] * len(args.seeds)))
     for run in runs:
         if run["saved"] is None:
             print(f"{run['seed']:4d}  training failed: no network reached the goal  {run['seconds']:7.1f}")

@@ -7,7 +7,6 @@ turn. ``CliffWalkingDQN.train`` itself always runs on one thread (``on_one_torch
 calls the function underneath, so that the thread count is the one set here.
 """
 
-import argparse
 import contextlib
 import io
 import multiprocessing
@@ -21,6 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import torch  # noqa: E402
 
 from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
+from command_line import MAX_SEED, OneLineArgumentParser, whole_number  # noqa: E402
 
 
 def spin() -> None:
@@ -29,10 +29,10 @@ def spin() -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--episodes", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser = OneLineArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0)
+    parser.add_argument("--episodes", type=whole_number(1), default=3000)
+    parser.add_argument("--rounds", type=whole_number(1), default=2)
     args = parser.parse_args()
     busy = multiprocessing.Process(target=spin, daemon=True)
     busy.start()

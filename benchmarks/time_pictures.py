@@ -9,7 +9,6 @@ policy picture, the test episode's frames and the GIF. The model and pictures go
 folder. Prints each run's parts and the median total.
 """
 
-import argparse
 import json
 import os
 import statistics
@@ -19,6 +18,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
+sys.path.insert(0, ROOT)
+
+from command_line import OneLineArgumentParser, whole_number  # noqa: E402
 
 ONE_RUN = """
 import contextlib, io, json, sys, time
@@ -63,8 +65,8 @@ print(json.dumps({{"status": status, "seconds": seconds}}))
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="fresh processes to time (default 5)")
+    parser = OneLineArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=whole_number(1), default=5, help="fresh processes to time (default 5)")
     parser.add_argument("flags", nargs="*", help="flags for cliff_walking_dqn.py, after -- (default: --seed 0)")
     args = parser.parse_args()
     flags = args.flags or ["--seed", "0"]
