@@ -40,7 +40,7 @@ def plot_training(result, path: Path, settings: str = "") -> None:
     episodes = np.arange(1, len(result.rewards_per_episode) + 1)
     walk_length = result.per_episode(result.walk_lengths)
     figure = Figure(figsize=(10, 10))
-    figure.subplots_adjust(left=0.075, right=0.98, bottom=0.05, top=0.94, hspace=0.06)
+    figure.subplots_adjust(left=0.09, right=0.98, bottom=0.05, top=0.94, hspace=0.06)
     goal_axes, steps_axes, epsilon_axes, loss_axes = figure.subplots(4, 1, sharex=True)
     failed = "" if result.saved_episode else ": failed, no network walked from start to goal"
     figure.suptitle(f"Training: CliffWalking with a Deep Q-network{failed}", y=0.99)
