@@ -26,7 +26,7 @@ from speed import copy_weights, fused_adam_available, on_one_torch_thread, q_val
 
 
 def state_to_dqn_input(state, num_states: int) -> torch.Tensor:
-    """One-hot encode a state (an int) or a batch of states (an array of ints) for the network."""
+    """One-hot encode a state (an int) for the network; ours: speed (a batch of states, an array, too)."""
     return torch.from_numpy(np.eye(num_states, dtype=np.float32)[state])
 
 
@@ -40,10 +40,10 @@ class CliffWalkingDQN:
         self.network_sync_rate = 10  # steps the agent takes between two target-network syncs
         self.replay_memory_size = 1000  # transitions the replay memory keeps
         self.mini_batch_size = 32  # transitions sampled for one optimize step
-        self.max_episode_steps = 100  # ours: time limit of a training episode
-        self.max_exploration_episodes = 100_000  # ours: exploration allowed to find the goal once
+        self.max_episode_steps = 100  # ours: time limit (of a training episode)
+        self.max_exploration_episodes = 100_000  # ours: exploration (episodes allowed to find the goal once)
         self.test_max_steps = 50  # ours: test (the article's 50, as a name)
-        self.seed = seed  # ours: seeds python, numpy, torch and the environment; None: not seeded
+        self.seed = seed  # ours: seeds (python, numpy, torch and the environment; None: not seeded)
         for name, value in hyperparameters.items():  # ours: experiments (--learning-rate and the like)
             if not hasattr(self, name):
                 raise TypeError(f"CliffWalkingDQN has no hyperparameter '{name}'")
