@@ -16,12 +16,12 @@ from torch import nn
 from tqdm import tqdm
 
 from command_line import OneLineErrors, check_before_any_work, parse_args, report_test, report_training
-from environment import CLIFF_REWARD, GOAL_STATE, make_env, seed_everything
+from environment import CLIFF_REWARD, GOAL_STATE, make_env, seed_everything, test_reset_seed
 from episode_replay import show_episode
 from model_file import MODEL_FILE, load_model, save_model
 from nn_model import DQN
 from replay_memory import ReplayMemory, Transition
-from results import BestNetwork, TestResult, TrainingFailed, TrainingProgress, TrainingResult
+from results import TestResult, TrainingFailed, TrainingProgress, TrainingResult, best_network_keeper
 from speed import copy_weights, fused_adam_available, on_one_torch_thread, q_values_of, weights_of
 
 
@@ -44,6 +44,7 @@ class CliffWalkingDQN:
         self.max_exploration_episodes = 100_000  # ours: exploration (episodes allowed to find the goal once)
         self.test_max_steps = 50  # ours: test (the article's 50, as a name)
         self.seed = seed  # ours: seeds (python, numpy, torch and the environment; None: not seeded)
+        self.slippery = False  # ours: slippery (CliffWalkingSlippery-v1: a move may go to either side)
         for name, value in hyperparameters.items():  # ours: experiments (--learning-rate and the like)
             if not hasattr(self, name):
                 raise TypeError(f"CliffWalkingDQN has no hyperparameter '{name}'")
@@ -56,7 +57,8 @@ class CliffWalkingDQN:
         Learning starts once the goal has been reached; the exploring episodes before come on top.
         """
         # Prepare environment
-        env = make_env(max_episode_steps=self.max_episode_steps)  # ours: Gymnasium 1.x, time limit
+        # ours: Gymnasium 1.x, time limit, slippery
+        env = make_env(max_episode_steps=self.max_episode_steps, slippery=self.slippery)
         num_states = env.observation_space.n
         num_actions = env.action_space.n
         seed_everything(self.seed, env)  # ours: seeds
@@ -84,9 +86,9 @@ class CliffWalkingDQN:
         target_q_values = q_values_of(target_dqn)
         greedy_actions = policy_q_values.argmax(axis=1).tolist()
         policy_weights, target_weights = weights_of(policy_dqn), weights_of(target_dqn)
-        # ours: best network; pictures (what the training picture shows)
-        best = BestNetwork(policy_dqn, env)
-        steps_per_episode, loss_history, walk_lengths = [], [], []
+        # ours: best network, slippery (ranked by exact value there); pictures (what the training picture shows)
+        best = best_network_keeper(policy_dqn, env, self.slippery, self.discount_factor, self._process_episode)
+        steps_per_episode, loss_history = [], []
 
         print("--- Training ---")
         with TrainingProgress(episodes) as progress:  # ours: exploration (count the episodes that learn)
@@ -138,8 +140,9 @@ class CliffWalkingDQN:
                         target_q_values = policy_q_values  # ours: speed
                         step_count = 0
 
-                    # ours: best network (keep the one whose greedy walk is the shortest so far)
-                    walk_lengths.append(best.keep_if_shortest(greedy_actions, len(rewards_per_episode)))
+                    # ours: best network (keep the one whose greedy walk is the shortest so far; slippery: the
+                    # one whose greedy policy is worth the most from the start, exactly)
+                    best.keep_if_best(greedy_actions, len(rewards_per_episode))
                 elif len(rewards_per_episode) == self.max_exploration_episodes:
                     break  # ours: exploration (the goal was never reached)
                 progress.show(epsilon_history, rewards_per_episode)  # ours: exploration
@@ -148,7 +151,7 @@ class CliffWalkingDQN:
         # ours: best network (saved instead of the last), with the history of the run
         result = TrainingResult(
             best.state_dict(), best.episode, best.path_length, policy_dqn.state_dict(),
-            rewards_per_episode, steps_per_episode, epsilon_history, loss_history, walk_lengths,
+            rewards_per_episode, steps_per_episode, epsilon_history, loss_history, **best.history,
         )
         if best.episode is None:
             raise TrainingFailed(result)
@@ -212,7 +215,8 @@ class CliffWalkingDQN:
         "ansi" (text printed here) or None; ``model_file`` is the file to test.
         """
         # Prepare environment
-        env = make_env()  # ours: test (no window while playing; the first episode is shown afterwards)
+        # ours: test (no window while playing; the first episode is shown afterwards), slippery
+        env = make_env(slippery=self.slippery)
         num_states = env.observation_space.n
         num_actions = env.action_space.n
 
@@ -223,8 +227,9 @@ class CliffWalkingDQN:
         print("--- Test ---")  # ours: small fixes (the article prints it once per episode)
         num_success = 0
         result = TestResult(success_rate=0.0, q_values=q_values_of(policy_dqn))  # ours: test
+        result.slippery, result.reset_seed = self.slippery, test_reset_seed(self.seed)  # ours: slippery (replay)
         for episode in tqdm(range(episodes), desc="Test", unit="episode"):
-            state = env.reset()[0]  # Initialize to state 0
+            state = env.reset(seed=result.reset_seed if episode == 0 else None)[0]  # Initialize to state 0
             terminated = False
             truncated = False
             step_count = 0
@@ -251,9 +256,10 @@ class CliffWalkingDQN:
                     break
             if episode == 0:  # ours: test
                 result.path, result.actions = path, actions
+            result.episode_steps.append((step_count, state == GOAL_STATE))  # ours: slippery (mean steps)
         env.close()
         if render_mode is not None:  # ours: test (the first episode, shown the caller's way)
-            show_episode(result.actions, render_mode)
+            show_episode(result.actions, render_mode, slippery=self.slippery, reset_seed=result.reset_seed)  # ours: slippery
         result.success_rate = num_success / episodes * 100
         print(f"Success rate: {result.success_rate:.1f} %")
         return result
@@ -273,7 +279,7 @@ def main(argv=None) -> int:
                 raise
             save_model(result.last_policy_state if args.save_last else result.policy_state, args.model)
             report_training(result, args)
-        cliff_walking = CliffWalkingDQN()
+        cliff_walking = CliffWalkingDQN(seed=args.seed, **args.hyperparameters)  # ours: slippery (its grid and gamma)
         report_test(cliff_walking.test(args.test_episodes, render_mode, args.model), cliff_walking, args)
     return errors.exit_status
 

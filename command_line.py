@@ -8,9 +8,10 @@ import random
 import sys
 from pathlib import Path
 
-from environment import ACTION_NAMES, GOAL_STATE, OPTIMAL_PATH_LENGTH, STANDABLE_STATES, make_env
+from environment import (ACTION_NAMES, GOAL_STATE, OPTIMAL_PATH_LENGTH, STANDABLE_STATES, START_STATE, MissingEnvironment,
+                         environment_id, make_env)
 from episode_replay import has_display, show_episode
-from exact_optimum import compare_with_optimum, optimal_q_values
+from exact_optimum import compare_with_optimum, outcome_table, policy_values, success_within, value_iteration
 from model_file import MODEL_FILE, ModelFileError
 from results import TestResult, TrainingFailed, TrainingInterrupted, TrainingResult
 
@@ -88,7 +89,7 @@ def hyperparameters(parser: argparse.ArgumentParser, args: argparse.Namespace) -
 
 def describe(settings: dict) -> str:
     """The values a run used, in one line: for its summary and its picture."""
-    return ", ".join(f"{name} {value:g}" for name, value in settings.items())
+    return ", ".join(name if value is True else f"{name} {value:g}" for name, value in settings.items())
 
 
 def parse_args(argv=None, agent=None) -> argparse.Namespace:
@@ -108,9 +109,13 @@ def parse_args(argv=None, agent=None) -> argparse.Namespace:
     )
     parser.add_argument("--plots", default=".", metavar="DIR", help="folder for the pictures of the run (default: here)")
     parser.add_argument("--no-plots", action="store_true", help="write no pictures")
+    parser.add_argument("--slippery", action="store_true",
+                        help="train and test on CliffWalkingSlippery-v1, where a move may go to either side (Gymnasium 1.2 on)")
     add_hyperparameter_flags(parser, agent)
     args = parser.parse_args(argv)
     args.hyperparameters = hyperparameters(parser, args)
+    if args.slippery:
+        args.hyperparameters["slippery"] = True
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(MAX_SEED + 1)
     args.plots = None if args.no_plots else Path(args.plots)
@@ -139,6 +144,8 @@ def check_writable_folder(path, what: str) -> None:
 def check_before_any_work(args: argparse.Namespace) -> str | None:
     """Refuse what would fail later (a folder, a display) before training starts; return the render mode."""
     render_mode = resolve_render_mode(args.render)
+    if args.slippery:
+        environment_id(slippery=True)  # a Gymnasium without it: MissingEnvironment
     if not args.test_only:
         check_writable_folder(args.model, "model file")
     if args.plots:
@@ -159,7 +166,7 @@ class OneLineErrors:
 
     def __exit__(self, kind, error, traceback) -> bool:
         unchanged = f"'{self.model_file}' was left unchanged"
-        if isinstance(error, (UserError, ModelFileError)):
+        if isinstance(error, (UserError, ModelFileError, MissingEnvironment)):
             message, self.exit_status = f"error: {error}", 2
         elif isinstance(error, TrainingFailed):
             message, self.exit_status = f"Training failed: {error}. {unchanged}: try another --seed or more --episodes.", 1
@@ -196,14 +203,26 @@ def report_training(result: TrainingResult, args: argparse.Namespace) -> None:
     print(f"Trained with {settings}.\nPlayed {played} episodes: {first_goal}; {len(result.epsilon_history)} episodes learned.")
     if result.saved_episode is not None and args.save_last:
         print(f"Saved to {args.model} the network after the last episode (--save-last, as the article does):"
-              f" {_walk(result.walk_lengths[-1])}. The best network seen, of episode {result.saved_episode}:"
-              f" {_walk(result.saved_path_length)}.")
+              f" {_how_good(result, last=True)}. The best network seen, of episode {result.saved_episode}:"
+              f" {_how_good(result)}.")
     elif result.saved_episode is not None:
-        print(f"Saved to {args.model} the network as of episode {result.saved_episode}: {_walk(result.saved_path_length)}.")
+        print(f"Saved to {args.model} the network as of episode {result.saved_episode}: {_how_good(result)}.")
     if args.plots:
         plots = _pictures()
         plots.plot_training(result, args.plots / plots.TRAINING_PLOT, settings)
         print(f"Training curves: {args.plots / plots.TRAINING_PLOT}")
+
+
+def _how_good(result: TrainingResult, last: bool = False) -> str:
+    """The saved (or the last) network's greedy walk; on the slippery grid, its greedy policy's exact value."""
+    if result.v_star is None:
+        return _walk(result.walk_lengths[-1] if last else result.saved_path_length)
+    return _worth(result.start_values[-1] if last else result.saved_start_value, result.v_star)
+
+
+def _worth(value: float, v_star: float) -> str:
+    return (f"its greedy policy is worth {value:.4g} from the start, {value / v_star:.0%} of V* = {v_star:.4g}"
+            " (exact, over every slip)")
 
 
 def _walk(length: float) -> str:
@@ -214,15 +233,19 @@ def _walk(length: float) -> str:
 
 def report_test(result: TestResult, agent, args: argparse.Namespace) -> None:
     """The test's path, the tested network against the exact optimum, and its pictures."""
-    if result.path[-1] == GOAL_STATE:
+    outcomes = outcome_table(make_env(slippery=result.slippery), agent._process_episode)
+    q_star = value_iteration(outcomes, agent.discount_factor)
+    if result.slippery:
+        report_slippery_test(result, agent, outcomes, q_star)
+    elif result.path[-1] == GOAL_STATE:
         print(f"Path walked: {result.path_length} steps (the optimal path takes {OPTIMAL_PATH_LENGTH})")
     else:
         print(f"Path walked: {result.path_length} steps without reaching the goal")
 
-    q_star = optimal_q_values(agent.discount_factor, agent._process_episode)
     largest_error, agreement, disagreeing = comparison = compare_with_optimum(result.q_values, q_star)
     print(
-        f"Against the exact optimum Q* (value iteration): greedy action optimal in {agreement:.0%} of the"
+        f"Against the exact optimum Q* (value iteration{', over every slip' if result.slippery else ''}):"
+        f" greedy action optimal in {agreement:.0%} of the"
         f" {len(STANDABLE_STATES)} cells the agent can stand on; largest |Q - Q*| = {largest_error:.3f}"
     )
     if disagreeing:
@@ -230,11 +253,34 @@ def report_test(result: TestResult, agent, args: argparse.Namespace) -> None:
 
     if args.plots:
         plots = _pictures()
-        plots.plot_policy(result.q_values, q_star, (*comparison, STANDABLE_STATES), args.plots / plots.POLICY_PLOT)
+        plots.plot_policy(result.q_values, q_star, (*comparison, STANDABLE_STATES), args.plots / plots.POLICY_PLOT,
+                          result.slippery)
+        chose = "chose " if result.slippery else ""  # where the agent went is in the frame
         captions = ["start"] + [
-            f"step {step} of {result.path_length}: {ACTION_NAMES[action]}" for step, action in enumerate(result.actions, 1)
+            f"step {step} of {result.path_length}: {chose}{ACTION_NAMES[action]}" for step, action in enumerate(result.actions, 1)
         ]
         fps = make_env().metadata["render_fps"]
         gif = args.plots / plots.TEST_GIF
-        plots.save_episode_gif(show_episode(result.actions, "rgb_array"), fps, captions, gif)
+        frames = show_episode(result.actions, "rgb_array", slippery=result.slippery, reset_seed=result.reset_seed)
+        plots.save_episode_gif(frames, fps, captions, gif)
         print(f"Pictures: {args.plots / plots.POLICY_PLOT}, {gif}")
+
+
+def report_slippery_test(result: TestResult, agent, outcomes, q_star) -> None:
+    """The slippery test: the played episodes' steps, and what the greedy policy and the optimal one do
+    exactly, over every slip, within the test's step limit."""
+    reached = [steps for steps, goal in result.episode_steps if goal]
+    first = "reached the goal" if result.path[-1] == GOAL_STATE else "did not reach the goal"
+    print(f"First episode: {result.path_length} steps, {first}. Mean steps: {_mean(s for s, _ in result.episode_steps)}"
+          f" per episode, {_mean(reached)} in the {len(reached)} of {len(result.episode_steps)} that reached the goal")
+    limit = agent.test_max_steps + 1  # the test stops an episode after this many steps
+    greedy, optimal = result.q_values.argmax(axis=1), q_star.argmax(axis=1)
+    print(f"Exact, over every slip, within the test's {limit} steps: this greedy policy reaches the goal with probability"
+          f" {success_within(outcomes, greedy, limit):.1%}, the optimal policy with {success_within(outcomes, optimal, limit):.1%}")
+    value = policy_values(outcomes, agent.discount_factor, greedy)[START_STATE]
+    print(f"With gamma {agent.discount_factor:g}, {_worth(value, q_star[START_STATE].max())}")
+
+
+def _mean(values) -> str:
+    values = list(values)
+    return f"{sum(values) / len(values):.1f}" if values else "-"

@@ -14,13 +14,26 @@ STANDABLE_STATES = np.arange(37)  # the agent never stands on the cliff (37-46) 
 ACTION_NAMES = ("up", "right", "down", "left")  # the environment's action numbers 0-3
 
 
-def environment_id() -> str:
-    """The CliffWalking the installed Gymnasium registers: v1 from Gymnasium 1.2 on, v0 before."""
+SLIPPERY_ID = "CliffWalkingSlippery-v1"  # each move goes the intended way or to either side of it
+
+
+class MissingEnvironment(Exception):
+    """The installed Gymnasium does not register the environment asked for (command_line.py: one line, exit 2)."""
+
+
+def environment_id(slippery: bool = False) -> str:
+    """The CliffWalking the installed Gymnasium registers: v1 from Gymnasium 1.2 on, v0 before; with
+    ``slippery``, CliffWalkingSlippery-v1, which only Gymnasium 1.2 and later have."""
+    if slippery:
+        if SLIPPERY_ID not in gym.registry:
+            raise MissingEnvironment(f"--slippery needs Gymnasium 1.2 or later, which registers {SLIPPERY_ID};"
+                                     f" this is Gymnasium {gym.__version__}")
+        return SLIPPERY_ID
     return "CliffWalking-v1" if "CliffWalking-v1" in gym.registry else "CliffWalking-v0"
 
 
-def make_env(render_mode: str | None = None, max_episode_steps: int | None = None) -> gym.Env:
-    return gym.make(environment_id(), render_mode=render_mode, max_episode_steps=max_episode_steps)
+def make_env(render_mode: str | None = None, max_episode_steps: int | None = None, slippery: bool = False) -> gym.Env:
+    return gym.make(environment_id(slippery), render_mode=render_mode, max_episode_steps=max_episode_steps)
 
 
 def seed_everything(seed: int | None, env: gym.Env) -> None:
@@ -32,3 +45,9 @@ def seed_everything(seed: int | None, env: gym.Env) -> None:
     torch.manual_seed(seed)  # network initialisation
     env.reset(seed=seed)
     env.action_space.seed(seed)  # random actions
+
+
+def test_reset_seed(seed: int | None) -> int:
+    """The seed of the first test episode's reset: ``seed``, or a fresh one. On the slippery grid the same
+    reset seed and the same actions repeat the same slips, so the first episode can be replayed."""
+    return random.SystemRandom().randrange(2**32) if seed is None else seed

@@ -16,21 +16,23 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def show_episode(actions: list[int], render_mode: str, hold_seconds: float = 1.0) -> list[np.ndarray]:
+def show_episode(actions: list[int], render_mode: str, hold_seconds: float = 1.0, *, slippery: bool = False,
+                 reset_seed: int | None = None) -> list[np.ndarray]:
     """Replay an episode's actions in an environment that renders it: in a pygame window ("human"),
     as text printed here ("ansi"), or as frames returned ("rgb_array").
 
     Greedy play on a deterministic grid repeats itself, so replaying the first test episode shows
-    exactly what every test episode did. The window holds the last frame for ``hold_seconds``;
+    exactly what every test episode did. On the slippery grid, the episode's own ``reset_seed`` makes
+    the same actions slip the same way again. The window holds the last frame for ``hold_seconds``;
     closing it, Esc or q end the replay.
     """
     if render_mode == "rgb_array" and not has_display():
         # Frames need no window; without a driver chosen, SDL probes for a display and prints an error
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    env = make_env(render_mode=render_mode)
+    env = make_env(render_mode=render_mode, slippery=slippery)
     frames = []
     try:
-        env.reset()
+        env.reset(seed=reset_seed)
         for step, action in enumerate([None, *actions]):
             if action is not None:
                 env.step(action)  # in "human" mode this draws the frame

@@ -1,4 +1,7 @@
-"""What the article cannot show: the exact Q* the network approximates, and the greedy walk, both on the environment's own table."""
+"""What the article cannot show: the exact Q* the network approximates, the exact value of any greedy policy,
+and the greedy walk, all on the environment's own table (deterministic, or slippery with probabilities)."""
+
+from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -6,12 +9,38 @@ import numpy as np
 from environment import CLIFF_REWARD, GOAL_STATE, STANDABLE_STATES, START_STATE, make_env
 
 
-def transition_table(env: gym.Env) -> tuple[list[list[int]], list[list[int]]]:
-    """Next state and reward for every (state, action), read from the environment's own table ``P``.
+class Outcomes(NamedTuple):
+    """Every outcome of every (state, action), as arrays of shape (states, actions, outcomes).
 
-    CliffWalking is deterministic: each entry of ``P`` has one outcome, with probability 1.
+    On the deterministic grid there is one outcome per move, with probability 1; on the slippery grid
+    three (the intended direction and the two beside it). ``rewards`` and ``terminated`` are the
+    article's, after ``process_episode``; a terminal outcome has no future.
     """
+
+    probabilities: np.ndarray
+    next_states: np.ndarray
+    rewards: np.ndarray
+    terminated: np.ndarray
+
+
+def outcome_table(env: gym.Env, process_episode) -> Outcomes:
+    """Read the environment's own table ``P`` (probability, next state, reward, done) for each outcome,
+    with the rewards and episode ends of ``process_episode`` (the article's ``_process_episode``)."""
     table = env.unwrapped.P
+    rows = [[table[s][a] for a in sorted(table[s])] for s in sorted(table)]
+    probabilities, next_states, env_rewards = (
+        np.array([[[outcome[field] for outcome in outcomes] for outcomes in row] for row in rows]) for field in (0, 1, 2)
+    )
+    terminated, rewards = np.vectorize(process_episode)(env_rewards, next_states)
+    return Outcomes(probabilities.astype(float), next_states.astype(int), rewards, terminated)
+
+
+def transition_table(env: gym.Env) -> tuple[list[list[int]], list[list[int]]]:
+    """Next state and environment reward for every (state, action) of the deterministic grid, where each
+    entry of ``P`` has one outcome, with probability 1 (what the greedy walk needs)."""
+    table = env.unwrapped.P
+    if any(len(table[s][a]) != 1 for s in table for a in table[s]):
+        raise ValueError("the greedy walk needs the deterministic grid: this one has several outcomes per move")
     next_states = [[int(table[s][a][0][1]) for a in sorted(table[s])] for s in sorted(table)]
     rewards = [[int(table[s][a][0][2]) for a in sorted(table[s])] for s in sorted(table)]
     return next_states, rewards
@@ -34,22 +63,70 @@ def greedy_walk(greedy_actions: list[int], next_states, rewards) -> list[int] | 
     return path
 
 
-def optimal_q_values(discount_factor: float, process_episode) -> np.ndarray:
-    """The exact Q-table the network stands in for: Q*(s, a) by value iteration, one row per state.
+def _backup(outcomes: Outcomes, discount_factor: float, state_values: np.ndarray) -> np.ndarray:
+    """Q(s, a) = sum over outcomes of p * (r + gamma * V(s')), with no future after a terminal outcome."""
+    future = discount_factor * state_values[outcomes.next_states] * ~outcomes.terminated
+    return (outcomes.probabilities * (outcomes.rewards + future)).sum(axis=2)
 
-    Each sweep sets Q(s, a) = r + gamma * max_a' Q(s', a') on the environment's own transition table,
-    with the rewards and episode ends of ``process_episode`` (the article's ``_process_episode``) and
-    no future after a terminal step. On this deterministic grid the values stop changing, to the
-    last bit, after a few dozen sweeps.
-    """
-    next_states, env_rewards = (np.array(table) for table in transition_table(make_env()))
-    terminated, rewards = np.vectorize(process_episode)(env_rewards, next_states)
-    q_values = np.zeros(next_states.shape)
-    while True:
-        updated = rewards + discount_factor * q_values.max(axis=1)[next_states] * ~terminated
-        if np.array_equal(updated, q_values):
-            return q_values
+
+def value_iteration(outcomes: Outcomes, discount_factor: float, tolerance: float = 1e-13,
+                    max_sweeps: int = 1_000_000) -> np.ndarray:
+    """Q*(s, a), one row per state: sweeps of Q(s, a) = E[r + gamma * max_a' Q(s', a')] until no value
+    moves by more than ``tolerance``. On the deterministic grid the values stop changing, to the last
+    bit, after a few dozen sweeps (a change there is either 0 or a power of gamma)."""
+    q_values = np.zeros(outcomes.next_states.shape[:2])
+    for _ in range(max_sweeps):
+        updated = _backup(outcomes, discount_factor, q_values.max(axis=1))
+        if np.abs(updated - q_values).max() <= tolerance:
+            return updated
         q_values = updated
+    return q_values
+
+
+def policy_values(outcomes: Outcomes, discount_factor: float, actions) -> np.ndarray:
+    """The exact value V(s) of the policy that takes ``actions[s]`` in state s, for every state: the
+    expected discounted return over every outcome of every move, from the linear Bellman equations
+    V = r + gamma * P V. States from which the policy can never end an episode are worth 0 (with
+    gamma 1 their equations have no unique solution); for the others the equations have one."""
+    states = np.arange(len(actions))
+    probabilities, next_states = outcomes.probabilities[states, actions], outcomes.next_states[states, actions]
+    terminated = outcomes.terminated[states, actions]
+    expected_rewards = (probabilities * outcomes.rewards[states, actions]).sum(axis=1)
+    moves = np.zeros((len(states), len(states)))  # probability of each state-to-state move that goes on
+    np.add.at(moves, (np.repeat(states, next_states.shape[1]), next_states.ravel()), (probabilities * ~terminated).ravel())
+    can_end = (probabilities * terminated).sum(axis=1) > 0
+    while True:  # states that reach an ending with some probability
+        grown = can_end | (moves[:, can_end].sum(axis=1) > 0)
+        if np.array_equal(grown, can_end):
+            break
+        can_end = grown
+    values = np.zeros(len(states))
+    inner = np.ix_(can_end, can_end)
+    values[can_end] = np.linalg.solve(np.eye(can_end.sum()) - discount_factor * moves[inner], expected_rewards[can_end])
+    return values
+
+
+def success_within(outcomes: Outcomes, actions, max_steps: int) -> float:
+    """The exact probability that the policy taking ``actions[s]`` reaches the goal from the start within
+    ``max_steps`` steps, over every outcome of every move (a fall ends the episode without success)."""
+    states = np.arange(len(actions))
+    probabilities, next_states = outcomes.probabilities[states, actions], outcomes.next_states[states, actions]
+    reached = outcomes.terminated[states, actions] & (outcomes.rewards[states, actions] > 0)
+    going_on = ~outcomes.terminated[states, actions]
+    where, success = np.zeros(len(states)), 0.0
+    where[START_STATE] = 1.0
+    for _ in range(max_steps):
+        success += (where[:, None] * probabilities * reached).sum()
+        following = np.zeros(len(states))
+        np.add.at(following, next_states[going_on], (where[:, None] * probabilities)[going_on])
+        where = following
+    return float(success)
+
+
+def optimal_q_values(discount_factor: float, process_episode, slippery: bool = False) -> np.ndarray:
+    """The exact Q-table the network stands in for: Q*(s, a) by value iteration on the environment's own
+    table (the slippery one with ``slippery``), with the article's rewards and episode ends."""
+    return value_iteration(outcome_table(make_env(slippery=slippery), process_episode), discount_factor)
 
 
 def compare_with_optimum(q_values: np.ndarray, q_star: np.ndarray) -> tuple[float, float, list[int]]:

@@ -39,26 +39,31 @@ def plot_training(result, path: Path, settings: str = "") -> None:
     ``settings``, the values the run used, under the title."""
     episodes = np.arange(1, len(result.rewards_per_episode) + 1)
     walk_length = result.per_episode(result.walk_lengths)
+    learned = ~np.isnan(result.per_episode(result.loss_history))
     figure = Figure(figsize=(10, 10))
     figure.subplots_adjust(left=0.09, right=0.98, bottom=0.05, top=0.94, hspace=0.06)
     goal_axes, steps_axes, epsilon_axes, loss_axes = figure.subplots(4, 1, sharex=True)
     failed = "" if result.saved_episode else ": failed, no network walked from start to goal"
-    figure.suptitle(f"Training: CliffWalking with a Deep Q-network{failed}", y=0.99)
+    grid = "CliffWalkingSlippery" if result.v_star is not None else "CliffWalking"
+    figure.suptitle(f"Training: {grid} with a Deep Q-network{failed}", y=0.99)
     figure.text(0.5, 0.958, settings, ha="center", va="center", fontsize="small", color="dimgray")
 
     goal_axes.plot(episodes, moving_average(result.rewards_per_episode.astype(float), MOVING_AVERAGE_EPISODES),
                    color="tab:green", label=f"goal reached (moving average of {MOVING_AVERAGE_EPISODES} episodes)")
-    goal_axes.set_ylabel("goal-reached rate")
+    if result.v_star is not None:  # slippery: each optimize step's greedy policy, valued exactly against V*
+        goal_axes.plot(episodes[learned], result.per_episode(result.start_values)[learned] / result.v_star, ".",
+                       markersize=2, color="tab:blue", label=f"greedy policy's exact value from the start / V* ({result.v_star:.3g})")
+    goal_axes.set_ylabel("goal-reached rate" if result.v_star is None else "rate; value / V*")
     goal_axes.set_ylim(-0.02, 1.02)
 
     steps_axes.plot(episodes, result.steps_per_episode, color="tab:gray", linewidth=0.5, alpha=0.6,
                     label="steps in the episode (exploring included)")
-    learned = ~np.isnan(walk_length)
     walk = np.where(np.isinf(walk_length), np.nan, walk_length)
-    steps_axes.plot(episodes[learned], walk[learned], ".", markersize=2, color="tab:blue",
-                    label="greedy walk from start to goal after the optimize step")
-    steps_axes.axhline(OPTIMAL_PATH_LENGTH, color="black", linestyle=":", linewidth=1,
-                       label=f"optimal path: {OPTIMAL_PATH_LENGTH} steps")
+    if result.v_star is None:  # the greedy walk repeats itself only on the deterministic grid
+        steps_axes.plot(episodes[learned], walk[learned], ".", markersize=2, color="tab:blue",
+                        label="greedy walk from start to goal after the optimize step")
+        steps_axes.axhline(OPTIMAL_PATH_LENGTH, color="black", linestyle=":", linewidth=1,
+                           label=f"optimal path: {OPTIMAL_PATH_LENGTH} steps")
     steps_axes.set_ylabel("steps")
     _log_scale(steps_axes)
 
@@ -129,10 +134,11 @@ def _draw_grid(axes, values: np.ndarray, arrows: dict, title: str, norm: Normali
     return image
 
 
-def plot_policy(q_values: np.ndarray, q_star: np.ndarray, comparison, path: Path) -> None:
+def plot_policy(q_values: np.ndarray, q_star: np.ndarray, comparison, path: Path, slippery: bool = False) -> None:
     """The network's greedy policy and state values above the exact ones, disagreements marked.
 
-    ``comparison`` is (largest |Q - Q*|, share of agreeing cells, disagreeing states, standable states).
+    ``comparison`` is (largest |Q - Q*|, share of agreeing cells, disagreeing states, standable states);
+    ``slippery``: the grid is CliffWalkingSlippery, and Q* is over every slip (the titles say so).
     """
     largest_error, agreement, disagreeing, standable = comparison
     norm = Normalize(vmin=0, vmax=1)
@@ -143,7 +149,8 @@ def plot_policy(q_values: np.ndarray, q_star: np.ndarray, comparison, path: Path
         (network_axes, q_values, {s: [q_values[s].argmax()] for s in standable},
          "Deep Q-network: its greedy action (arrow) and max Q (colour)", disagreeing),
         (optimum_axes, q_star, {s: np.flatnonzero(q_star[s] > q_star[s].max() - 1e-9) for s in standable},
-         "Exact optimum Q* from value iteration: every optimal action (arrow) and max Q* (colour)", ()),
+         f"Exact optimum Q* from value iteration{' over every slip' if slippery else ''}:"
+         " every optimal action (arrow) and max Q* (colour)", ()),
     ):
         values = np.full(GRID_ROWS * GRID_COLUMNS, np.nan)
         values[standable] = q[standable].max(axis=1)

@@ -8,7 +8,8 @@ import numpy as np
 from torch import nn
 from tqdm import tqdm
 
-from exact_optimum import greedy_walk, transition_table
+from environment import START_STATE
+from exact_optimum import greedy_walk, outcome_table, policy_values, transition_table, value_iteration
 from speed import copy_weights, weights_of
 
 
@@ -24,22 +25,64 @@ class BestNetwork:
         self.episode = None  # 1-based number of the episode after which the copy was taken
         self.path_length = None  # steps its greedy walk takes from start to goal
         self._policy_weights, self._weights = weights_of(policy_dqn), weights_of(self.dqn)
+        self.history = {"walk_lengths": []}  # per optimize step, for TrainingResult and the training picture
+        self._table(env)
+
+    def _table(self, env: gym.Env) -> None:
         self._next_states, self._rewards = transition_table(env)
 
     def state_dict(self) -> dict | None:
         """The kept network's weights, or None if no greedy walk has reached the goal yet."""
         return None if self.episode is None else self.dqn.state_dict()
 
-    def keep_if_shortest(self, greedy_actions: list[int], episode: int) -> float:
+    def keep_if_best(self, greedy_actions: list[int], episode: int) -> None:
         """Copy the policy network if its greedy walk is as short as the shortest so far (the latest wins
-        a tie); return the walk's length, inf if it does not reach the goal."""
+        a tie); record the walk's length, inf if it does not reach the goal."""
         path = greedy_walk(greedy_actions, self._next_states, self._rewards)
-        if path is None:
-            return float("inf")
-        if self.path_length is None or len(path) - 1 <= self.path_length:
-            copy_weights(self._policy_weights, self._weights)
-            self.episode, self.path_length = episode, len(path) - 1
-        return len(path) - 1
+        self.history["walk_lengths"].append(float("inf") if path is None else len(path) - 1)
+        if path is not None and (self.path_length is None or len(path) - 1 <= self.path_length):
+            self._keep(episode)
+            self.path_length = len(path) - 1
+
+    def _keep(self, episode: int) -> None:
+        copy_weights(self._policy_weights, self._weights)
+        self.episode = episode
+
+
+class MostValuableNetwork(BestNetwork):
+    """On the slippery grid: a copy of the policy network as it was when its greedy policy was worth the
+    most from the start, exactly, over every outcome of every move (README, The slippery cliff).
+
+    A greedy walk there goes a different way each time, so it cannot rank the networks; the expected
+    discounted return under the article's rewards can, and V*(start) is its ceiling.
+    """
+
+    def __init__(self, policy_dqn: nn.Module, env: gym.Env, discount_factor: float, process_episode):
+        self._discount_factor, self._process_episode = discount_factor, process_episode
+        super().__init__(policy_dqn, env)
+        self.start_value = None  # the kept network's value from the start
+        self.history = {"walk_lengths": [], "start_values": [], "v_star": self.v_star}
+
+    def _table(self, env: gym.Env) -> None:
+        self._outcomes = outcome_table(env, self._process_episode)
+        self.v_star = float(value_iteration(self._outcomes, self._discount_factor)[START_STATE].max())
+
+    def keep_if_best(self, greedy_actions: list[int], episode: int) -> None:
+        """Copy the policy network if its greedy policy is worth at least as much from the start as the best
+        so far and more than nothing (the latest wins a tie); record that value."""
+        value = float(policy_values(self._outcomes, self._discount_factor, greedy_actions)[START_STATE])
+        self.history["start_values"].append(value)
+        if value > 0 and (self.start_value is None or value >= self.start_value):
+            self._keep(episode)
+            self.start_value = value
+
+
+def best_network_keeper(policy_dqn: nn.Module, env: gym.Env, slippery: bool, discount_factor: float,
+                        process_episode) -> BestNetwork:
+    """What keeps the best network: the shortest greedy walk, or on the slippery grid the most valuable policy."""
+    if slippery:
+        return MostValuableNetwork(policy_dqn, env, discount_factor, process_episode)
+    return BestNetwork(policy_dqn, env)
 
 
 @dataclass
@@ -55,10 +98,22 @@ class TrainingResult:
     epsilon_history: np.ndarray  # per learning episode: epsilon after its decay (the article's list)
     loss_history: np.ndarray  # per learning episode: the loss of its optimize step
     walk_lengths: np.ndarray  # per learning episode: the greedy walk's steps after it, inf if it fails
+    # slippery grid (where walk_lengths is empty): per learning episode, the greedy policy's exact value
+    # from the start, and the ceiling of that value, V*(start)
+    start_values: np.ndarray = ()
+    v_star: float | None = None
 
     def __post_init__(self):
-        for name in ("rewards_per_episode", "steps_per_episode", "epsilon_history", "loss_history", "walk_lengths"):
-            setattr(self, name, np.asarray(getattr(self, name)))
+        for name in ("rewards_per_episode", "steps_per_episode", "epsilon_history", "loss_history", "walk_lengths",
+                     "start_values"):
+            setattr(self, name, np.asarray(getattr(self, name), dtype=float if name == "start_values" else None))
+
+    @property
+    def saved_start_value(self) -> float | None:
+        """Slippery grid: the saved network's exact value from the start."""
+        if self.v_star is None or self.saved_episode is None:
+            return None
+        return float(self.per_episode(self.start_values)[self.saved_episode - 1])
 
     @property
     def first_goal_episode(self) -> int | None:
@@ -117,6 +172,9 @@ class TestResult:
     path: list[int] = field(default_factory=list)  # states of the first test episode
     actions: list[int] = field(default_factory=list)  # actions of the first test episode
     q_values: np.ndarray | None = None  # the tested network's Q-values, one row per state
+    slippery: bool = False  # played on CliffWalkingSlippery-v1
+    reset_seed: int | None = None  # the first episode's reset seed: replayed with it, the slips repeat
+    episode_steps: list[tuple[int, bool]] = field(default_factory=list)  # per episode: steps, goal reached
 
     @property
     def path_length(self) -> int:
