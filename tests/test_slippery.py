@@ -17,6 +17,7 @@ from results import TrainingFailed
 from speed import q_values_of
 
 UP, RIGHT, DOWN, LEFT = range(4)
+needs_slippery = pytest.mark.skipif(SLIPPERY_ID not in gym.registry, reason=f"{SLIPPERY_ID} needs Gymnasium 1.2 or later")
 process_episode = CliffWalkingDQN._process_episode
 
 
@@ -68,6 +69,7 @@ def test_on_the_deterministic_grid_the_stochastic_code_gives_todays_q_star(gamma
     assert np.array_equal(optimal_q_values(gamma, process_episode), todays_deterministic_q_star(gamma))
 
 
+@needs_slippery
 @pytest.mark.parametrize("gamma, v_star", [(0.9, 0.0071), (0.99, 0.54)])
 def test_the_optimal_slippery_policy_keeps_off_the_edge_and_its_value_is_v_star(gamma, v_star):
     outcomes = outcome_table(make_env(slippery=True), process_episode)
@@ -89,7 +91,7 @@ def test_on_the_deterministic_grid_a_policys_value_and_success_follow_its_walk()
 
 
 def test_slippery_without_a_gymnasium_that_has_it_exits_2_in_one_line(monkeypatch, capsys, tmp_path):
-    monkeypatch.delitem(gym.registry, SLIPPERY_ID)  # as under the article's pin, Gymnasium 0.29.1
+    monkeypatch.delitem(gym.registry, SLIPPERY_ID, raising=False)  # as under the article's pin, Gymnasium 0.29.1
     assert cliff_walking_dqn.main(["--slippery", "--model", str(tmp_path / "m.pt"), "--no-plots"]) == 2
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and "Gymnasium 1.2 or later" in captured.err and SLIPPERY_ID in captured.err
@@ -101,6 +103,7 @@ def slippery_training():
     return CliffWalkingDQN(seed=3, slippery=True).train(150)
 
 
+@needs_slippery
 def test_slippery_training_keeps_its_most_valuable_network(slippery_training):
     result = slippery_training
     assert len(result.start_values) == 150 and len(result.walk_lengths) == 0
@@ -113,6 +116,7 @@ def test_slippery_training_keeps_its_most_valuable_network(slippery_training):
     assert exact == pytest.approx(result.saved_start_value, abs=1e-15)
 
 
+@needs_slippery
 def test_a_slippery_test_episode_replays_with_its_slips(capsys):
     result = CliffWalkingDQN(seed=4, slippery=True).test(episodes=3, model_file=SHIPPED_MODEL)
     assert len(result.episode_steps) == 3
@@ -125,6 +129,7 @@ def test_a_slippery_test_episode_replays_with_its_slips(capsys):
     assert any(deterministic[s][a][0][1] != t for s, a, t in zip(result.path, result.actions, result.path[1:]))  # it slipped
 
 
+@needs_slippery
 def test_test_only_crosses_grids_both_ways(tmp_path, slippery_training, capsys):
     model = tmp_path / "slippery.pt"
     save_model(slippery_training.policy_state, model)
@@ -138,6 +143,7 @@ def test_test_only_crosses_grids_both_ways(tmp_path, slippery_training, capsys):
     assert "Success rate:" in out and "over every slip" not in out
 
 
+@needs_slippery
 def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, capsys):
     from PIL import Image
 
@@ -157,7 +163,7 @@ def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, caps
 
 def test_default_runs_do_not_touch_the_slippery_grid(monkeypatch, tmp_path):
     """Without --slippery the agent is the deterministic one, and training never asks for the slippery grid."""
-    monkeypatch.delitem(gym.registry, SLIPPERY_ID)
+    monkeypatch.delitem(gym.registry, SLIPPERY_ID, raising=False)
     with pytest.raises(TrainingFailed) as failure:  # 20 episodes are too few: what matters is what it recorded
         CliffWalkingDQN(seed=6).train(20)
     result = failure.value.result
