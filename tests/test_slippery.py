@@ -117,6 +117,16 @@ def test_slippery_training_keeps_its_most_valuable_network(slippery_training):
 
 
 @needs_slippery
+def test_the_slippery_sweep_measures_what_training_recorded(slippery_training):
+    from slippery_sweep import train_one
+
+    run = train_one(3, 0.9, 150)  # the fixture's seed, discount factor and episodes
+    assert run["saved"] == slippery_training.saved_episode
+    assert run["value_share"] == pytest.approx(slippery_training.saved_start_value / slippery_training.v_star, abs=1e-12)
+    assert 0 < run["success"] < 0.336 and 0 < run["optimal_actions"] < 1
+
+
+@needs_slippery
 def test_a_slippery_test_episode_replays_with_its_slips(capsys):
     result = CliffWalkingDQN(seed=4, slippery=True).test(episodes=3, model_file=SHIPPED_MODEL)
     assert len(result.episode_steps) == 3

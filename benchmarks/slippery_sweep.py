@@ -1,0 +1,99 @@
+"""Train on the slippery cliff once per seed and discount factor, and measure the saved network exactly.
+
+    python benchmarks/slippery_sweep.py --seeds 0-9 --discount-factors 0.9,0.99
+
+Per run, for the network that training saves (the one whose greedy policy was worth the most from the
+start): its exact value from the start as a share of V*, its exact success rate within the test's step
+limit (the probability, over every slip, of reaching the goal within 51 steps; no episodes are played),
+and the share of the 37 standable states whose greedy action is optimal (ties with Q*'s best count).
+The optimal policy's success rate over the same limit is printed once per discount factor.
+"""
+
+import contextlib
+import io
+import os
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+os.environ.setdefault("TQDM_DISABLE", "1")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
+from command_line import OneLineArgumentParser, real_number, whole_number  # noqa: E402
+from environment import START_STATE, make_env  # noqa: E402
+from exact_optimum import compare_with_optimum, outcome_table, policy_values, success_within, value_iteration  # noqa: E402
+from nn_model import DQN  # noqa: E402
+from results import TrainingFailed  # noqa: E402
+from seed_sweep import seed_range  # noqa: E402
+from speed import q_values_of  # noqa: E402
+
+
+def exact_measures(q_values, discount_factor: float, agent: CliffWalkingDQN) -> dict:
+    """The greedy policy of ``q_values`` on the slippery grid: value share, success rate, optimal actions."""
+    outcomes = outcome_table(make_env(slippery=True), agent._process_episode)
+    q_star = value_iteration(outcomes, discount_factor)
+    greedy = q_values.argmax(axis=1)
+    v_star = q_star[START_STATE].max()
+    return {
+        "value_share": policy_values(outcomes, discount_factor, greedy)[START_STATE] / v_star,
+        "success": success_within(outcomes, greedy, agent.test_max_steps + 1),
+        "optimal_actions": compare_with_optimum(q_values, q_star)[1],
+    }
+
+
+def train_one(seed: int, discount_factor: float, episodes: int) -> dict:
+    agent = CliffWalkingDQN(seed=seed, discount_factor=discount_factor, slippery=True)
+    start = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = agent.train(episodes)
+    except TrainingFailed:
+        return {"seed": seed, "gamma": discount_factor, "seconds": time.perf_counter() - start, "saved": None}
+    dqn = DQN(48, 4)
+    dqn.load_state_dict(result.policy_state)
+    return {"seed": seed, "gamma": discount_factor, "seconds": time.perf_counter() - start, "saved": result.saved_episode,
+            **exact_measures(q_values_of(dqn), discount_factor, agent)}
+
+
+def main() -> int:
+    parser = OneLineArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=seed_range, default=seed_range("0-9"), help="e.g. 0-9 (default)")
+    parser.add_argument("--discount-factors", type=lambda text: [real_number(0, 1)(g) for g in text.split(",")],
+                        default=[0.9, 0.99],
+                        help="comma-separated (default 0.9,0.99)")
+    parser.add_argument("--episodes", type=whole_number(1), default=3000)
+    parser.add_argument("--workers", type=whole_number(1), default=os.cpu_count())
+    args = parser.parse_args()
+
+    jobs = [(seed, gamma) for gamma in args.discount_factors for seed in args.seeds]
+    with ProcessPoolExecutor(args.workers) as pool:
+        runs = list(pool.map(train_one, *zip(*jobs), [args.episodes] * len(jobs)))
+    agent = CliffWalkingDQN()
+    print(f"CliffWalkingSlippery-v1, {args.episodes} episodes, the article's other hyperparameters;"
+          f" success: exact probability of the goal within {agent.test_max_steps + 1} steps")
+    for gamma in args.discount_factors:
+        outcomes = outcome_table(make_env(slippery=True), agent._process_episode)
+        q_star = value_iteration(outcomes, gamma)
+        optimal = exact_measures(q_star, gamma, agent)
+        print(f"\ndiscount factor {gamma:g}: V*(start) = {q_star[START_STATE].max():.4g}; the optimal policy's success"
+              f" {optimal['success']:.1%}")
+        print("seed  saved (episode)  value / V*  success  optimal actions  seconds")
+        done = [run for run in runs if run["gamma"] == gamma]
+        for run in done:
+            if run["saved"] is None:
+                print(f"{run['seed']:4d}  training failed: no greedy policy ever reached the goal  {run['seconds']:7.1f}")
+                continue
+            print(f"{run['seed']:4d}  {run['saved']:15d}  {run['value_share']:10.1%}  {run['success']:7.1%}"
+                  f"  {run['optimal_actions']:15.0%}  {run['seconds']:7.1f}")
+        saved = [run for run in done if run["saved"] is not None]
+        if saved:
+            print(f"median over {len(saved)} seeds: value / V* {statistics.median(r['value_share'] for r in saved):.1%},"
+                  f" success {statistics.median(r['success'] for r in saved):.1%},"
+                  f" optimal actions {statistics.median(r['optimal_actions'] for r in saved):.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
