@@ -229,7 +229,8 @@ class CliffWalkingDQN:
         result = TestResult(success_rate=0.0, q_values=q_values_of(policy_dqn))  # ours: test
         result.slippery, result.reset_seed = self.slippery, test_reset_seed(self.seed)  # ours: slippery (replay)
         for episode in tqdm(range(episodes), desc="Test", unit="episode"):
-            state = env.reset(seed=result.reset_seed if episode == 0 else None)[0]  # Initialize to state 0
+            # Initialize to state 0 (ours: slippery, the first episode from its reset seed, for the replay)
+            state = env.reset(seed=result.reset_seed if episode == 0 else None)[0]
             terminated = False
             truncated = False
             step_count = 0
