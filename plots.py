@@ -46,7 +46,8 @@ def plot_training(result, path: Path, settings: str = "") -> None:
     failed = "" if result.saved_episode else ": failed, no network walked from start to goal"
     grid = "CliffWalkingSlippery" if result.v_star is not None else "CliffWalking"
     figure.suptitle(f"Training: {grid} with a Deep Q-network{failed}", y=0.99)
-    figure.text(0.5, 0.958, settings, ha="center", va="center", fontsize="small", color="dimgray")
+    figure.text(0.5, 0.958, settings, ha="center", va="center", color="dimgray",
+                fontsize="small" if len(settings) <= 125 else "x-small")  # one line, even with every flag
 
     goal_axes.plot(episodes, moving_average(result.rewards_per_episode.astype(float), MOVING_AVERAGE_EPISODES),
                    color="tab:green", label=f"goal reached (moving average of {MOVING_AVERAGE_EPISODES} episodes)")
