@@ -24,6 +24,7 @@ TRAINING_PLOT = "cliff_walking_dqn_training.png"
 POLICY_PLOT = "cliff_walking_dqn_policy.png"
 TEST_GIF = "cliff_walking_dqn_test.gif"
 MOVING_AVERAGE_EPISODES = 100
+OPTIMUM_TITLE = "Exact optimum Q* from value iteration: every optimal action (arrow) and max Q* (colour)"
 ARROWS = {0: (0, -1), 1: (1, 0), 2: (0, 1), 3: (-1, 0)}  # action -> (dx, dy), rows counted downwards
 
 
@@ -135,6 +136,19 @@ def _draw_grid(axes, values: np.ndarray, arrows: dict, title: str, norm: Normali
     return image
 
 
+def _draw_q_values(axes, q_values: np.ndarray, standable, title: str, norm: Normalize, marked=(),
+                   every_best_action: bool = False):
+    """A learner's Q-values on the grid, in the cells the agent can stand on: max Q as colour and the
+    greedy action as an arrow, or with ``every_best_action`` every action tied with the best (for Q*)."""
+    values = np.full(GRID_ROWS * GRID_COLUMNS, np.nan)
+    values[standable] = q_values[standable].max(axis=1)
+    if every_best_action:
+        arrows = {s: np.flatnonzero(q_values[s] > q_values[s].max() - 1e-9) for s in standable}
+    else:
+        arrows = {s: [q_values[s].argmax()] for s in standable}
+    return _draw_grid(axes, values, arrows, title, norm, marked)
+
+
 def plot_policy(q_values: np.ndarray, q_star: np.ndarray, comparison, path: Path, slippery: bool = False) -> None:
     """The network's greedy policy and state values above the exact ones, disagreements marked.
 
@@ -146,16 +160,10 @@ def plot_policy(q_values: np.ndarray, q_star: np.ndarray, comparison, path: Path
     figure = Figure(figsize=(11, 7.5))
     figure.subplots_adjust(left=0.1, right=0.86, bottom=0.14, top=0.91, hspace=0.38)
     network_axes, optimum_axes = figure.subplots(2, 1)
-    for axes, q, arrows, title, marked in (
-        (network_axes, q_values, {s: [q_values[s].argmax()] for s in standable},
-         "Deep Q-network: its greedy action (arrow) and max Q (colour)", disagreeing),
-        (optimum_axes, q_star, {s: np.flatnonzero(q_star[s] > q_star[s].max() - 1e-9) for s in standable},
-         f"Exact optimum Q* from value iteration{' over every slip' if slippery else ''}:"
-         " every optimal action (arrow) and max Q* (colour)", ()),
-    ):
-        values = np.full(GRID_ROWS * GRID_COLUMNS, np.nan)
-        values[standable] = q[standable].max(axis=1)
-        image = _draw_grid(axes, values, arrows, title, norm, marked)
+    _draw_q_values(network_axes, q_values, standable, "Deep Q-network: its greedy action (arrow) and max Q (colour)",
+                   norm, disagreeing)
+    optimum_title = OPTIMUM_TITLE.replace("iteration", "iteration over every slip") if slippery else OPTIMUM_TITLE
+    image = _draw_q_values(optimum_axes, q_star, standable, optimum_title, norm, every_best_action=True)
     figure.colorbar(image, cax=figure.add_axes((0.9, 0.2, 0.018, 0.65)), label="max over actions of Q(s, a)")
     figure.suptitle(f"Learned policy against the optimum: greedy action optimal in {agreement:.0%} of the"
                     f" {len(standable)} cells, largest |Q - Q*| = {largest_error:.3f}", fontweight="bold")
