@@ -232,7 +232,8 @@ def _walk(length: float) -> str:
 
 
 def report_test(result: TestResult, agent, args: argparse.Namespace) -> None:
-    """The test's path, the tested network against the exact optimum, and its pictures."""
+    """The test's path, the tested Q-values (the network's, or q_learning.py's Q matrix) against the exact
+    optimum, and its pictures (none when ``args.plots`` is None)."""
     outcomes = outcome_table(make_env(slippery=result.slippery), agent._process_episode)
     q_star = value_iteration(outcomes, agent.discount_factor)
     if result.slippery:
@@ -249,7 +250,7 @@ def report_test(result: TestResult, agent, args: argparse.Namespace) -> None:
         f" {len(STANDABLE_STATES)} cells the agent can stand on; largest |Q - Q*| = {largest_error:.3f}"
     )
     if disagreeing:
-        print(f"States where the network's greedy action is not optimal: {disagreeing}")
+        print(f"States where the greedy action is not optimal: {disagreeing}")
 
     if args.plots:
         plots = _pictures()

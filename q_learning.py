@@ -1,0 +1,154 @@
+"""The previous article's Q matrix on this article's cliff, under the DQN's rules: the table the network replaces, to run beside it.
+
+``python q_learning.py`` trains the Q matrix with tabular Q-learning, tests it and compares it with
+the exact optimum Q*, as ``python cliff_walking_dqn.py`` does for the network; ``--help`` lists the
+flags. Everything but the learner is the DQN's: the environment and its episode cap, the reward
+processing (``CliffWalkingDQN._process_episode``), the seeding, the linear epsilon decay over the
+episodes that learn, the discount factor, and Q*. README, "The Q matrix the network replaces",
+puts the two side by side (``benchmarks/table_vs_network.py``).
+"""
+
+import argparse
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass
+from itertools import groupby
+
+import numpy as np
+
+from cliff_walking_dqn import CliffWalkingDQN
+from command_line import MAX_SEED, OneLineArgumentParser, OneLineErrors, report_test, whole_number
+from environment import ACTION_NAMES, CLIFF_REWARD, GOAL_STATE, make_env, seed_everything
+from exact_optimum import greedy_walk, transition_table
+from results import TestResult
+
+RULES = CliffWalkingDQN()  # the DQN's settings, shared: discount_factor, max_episode_steps, the test's 50 steps
+
+
+@dataclass
+class QLearningResult:
+    """The learned table and the history of the run, in the terms of the DQN's ``TrainingResult``."""
+
+    Q_matrix: np.ndarray  # one row per state, one column per action
+    rewards_per_episode: list[int]  # per episode played: 1 if it reached the goal
+    steps_per_episode: list[int]  # per episode played: its steps, exploration included
+    walk_lengths: list[float]  # per learning episode: the greedy walk's steps after it, inf if it fails
+
+
+def update(Q_matrix, state, action, reward, new_state, terminated, lr, discount_factor) -> None:
+    """The previous article's rule: Q[s, a] = (1 - lr) * Q[s, a] + lr * (r + discount_factor * max(Q[s'])).
+
+    As in the DQN's target, a terminal step has no future: a fall puts the agent back on the start,
+    and the start's values are not what the fall is worth.
+    """
+    future = 0 if terminated else discount_factor * np.max(Q_matrix[new_state])
+    Q_matrix[state, action] = (1 - lr) * Q_matrix[state, action] + lr * (reward + future)
+
+
+def train(episodes: int = 3000, lr: float = 0.5, seed: int | None = None) -> QLearningResult:
+    """Tabular Q-learning until ``episodes`` episodes have learned; the exploring episodes before the
+    first goal come on top, as in ``CliffWalkingDQN.train``, and with one seed they are the DQN's own."""
+    env = make_env(max_episode_steps=RULES.max_episode_steps)
+    seed_everything(seed, env)
+    next_states, env_rewards = transition_table(env)  # for the greedy walk after each episode
+    Q_matrix = np.zeros((env.observation_space.n, env.action_space.n))
+    discount_factor = RULES.discount_factor
+    exploration_factor = 1  # epsilon: 1 = 100% random actions until the goal has been reached
+    rewards_per_episode, steps_per_episode, walk_lengths = [], [], []
+
+    while len(walk_lengths) < episodes:
+        state = env.reset()[0]
+        terminated = truncated = False
+        steps_per_episode.append(0)
+        while not terminated and not truncated:
+            if random.random() < exploration_factor:
+                action = env.action_space.sample()
+            else:
+                action = int(np.argmax(Q_matrix[state]))
+            new_state, action_reward, terminated, truncated, _ = env.step(action)
+            terminated, reward = CliffWalkingDQN._process_episode(action_reward, new_state)
+            # before the first goal this leaves the table at zero: nothing else pays
+            update(Q_matrix, state, action, reward, new_state, terminated, lr, discount_factor)
+            state = new_state
+            steps_per_episode[-1] += 1
+        rewards_per_episode.append(reward)
+
+        if walk_lengths or reward == 1:  # learning starts with the first goal, as the DQN's does
+            exploration_factor = max(exploration_factor - 1 / episodes, 0)
+            path = greedy_walk(np.argmax(Q_matrix, axis=1).tolist(), next_states, env_rewards)
+            walk_lengths.append(math.inf if path is None else len(path) - 1)
+        elif len(rewards_per_episode) == RULES.max_exploration_episodes:
+            break  # the goal was never reached
+    env.close()
+    return QLearningResult(Q_matrix, rewards_per_episode, steps_per_episode, walk_lengths)
+
+
+def test(Q_matrix: np.ndarray, episodes: int = 100) -> TestResult:
+    """Greedy episodes with the table, as ``CliffWalkingDQN.test`` plays them with the network."""
+    env = make_env(max_episode_steps=RULES.test_max_steps + 1)  # the DQN's test stops after its 51st step
+    num_success = 0
+    for episode in range(episodes):
+        state = env.reset()[0]
+        path, actions = [state], []
+        terminated = truncated = fell = False
+        while not (terminated or truncated or fell):
+            action = int(np.argmax(Q_matrix[state]))
+            state, reward, terminated, truncated, _ = env.step(action)
+            path.append(state)
+            actions.append(action)
+            fell = reward == CLIFF_REWARD
+        num_success += state == GOAL_STATE
+        if episode == 0:
+            result = TestResult(success_rate=0.0, path=path, actions=actions, q_values=Q_matrix)
+    env.close()
+    result.success_rate = num_success / episodes * 100
+    print(f"Success rate: {result.success_rate:.1f} %")
+    return result
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number above 0 and at most 1, refused in one line otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {text}")
+    return value
+
+
+def main(argv=None) -> int:
+    parser = OneLineArgumentParser(description="Train the previous article's Q matrix on CliffWalking, test it, compare it with Q*.")
+    parser.add_argument("--episodes", type=whole_number(1), default=3000, help="training episodes that learn (default 3000)")
+    parser.add_argument("--seed", type=whole_number(0, MAX_SEED), help="seed for a repeatable run (default: a random one, printed)")
+    parser.add_argument("--lr", type=fraction, default=0.5, help="the learning rate lr, above 0 and at most 1 (default 0.5)")
+    parser.set_defaults(plots=None)  # report_test draws no pictures for the table
+    args = parser.parse_args(argv)
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(MAX_SEED + 1)
+
+    with OneLineErrors(model_file=None) as errors:
+        print(f"Seed {args.seed} (repeat this run with --seed {args.seed})")
+        print("--- Training ---")
+        start = time.perf_counter()
+        result = train(args.episodes, args.lr, args.seed)
+        seconds = time.perf_counter() - start
+        played = len(result.rewards_per_episode)
+        if result.walk_lengths:
+            first_goal = result.rewards_per_episode.index(1) + 1
+            print(f"Played {played} episodes in {seconds:.1f} s: the goal was first reached in episode {first_goal};"
+                  f" {len(result.walk_lengths)} episodes learned.")
+        else:
+            print(f"Played {played} episodes in {seconds:.1f} s: the goal was never reached, so nothing was learned.")
+        print("--- Test ---")
+        tested = test(result.Q_matrix)
+        moves = ((ACTION_NAMES[action], len(list(repeats))) for action, repeats in groupby(tested.actions))
+        print(f"Path: {', '.join(name if count == 1 else f'{name} x{count}' for name, count in moves)}")
+        report_test(tested, RULES, args)
+    return errors.exit_status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""q_learning.py: the previous article's Q matrix on the same cliff, under the DQN's rules."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import q_learning
+from cliff_walking_dqn import CliffWalkingDQN
+from conftest import ROOT
+from environment import make_env
+from exact_optimum import greedy_walk, optimal_q_values, transition_table
+from results import TrainingFailed
+
+OPTIMAL_PATH = [36, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 47]  # up, eleven times right, down
+GAMMA = CliffWalkingDQN().discount_factor
+
+
+def test_a_seeded_run_walks_the_optimal_path_and_agrees_with_q_star_along_it():
+    Q_matrix = q_learning.train(seed=0).Q_matrix  # the default 3000 learning episodes: half a second
+    assert greedy_walk(np.argmax(Q_matrix, axis=1).tolist(), *transition_table(make_env())) == OPTIMAL_PATH
+    q_star = optimal_q_values(GAMMA, CliffWalkingDQN._process_episode)
+    for state in OPTIMAL_PATH[:-1]:
+        action = np.argmax(Q_matrix[state])
+        assert q_star[state, action] == q_star[state].max(), state  # an optimal action
+        assert Q_matrix[state, action] == pytest.approx(q_star[state, action], abs=1e-3), state  # and its value
+
+
+def test_the_same_seed_gives_the_same_table():
+    first, again = q_learning.train(episodes=50, seed=1), q_learning.train(episodes=50, seed=1)
+    assert np.array_equal(first.Q_matrix, again.Q_matrix) and first.Q_matrix.any()
+    assert first.steps_per_episode == again.steps_per_episode
+
+
+def test_the_update_follows_the_formula_on_hand_made_transitions():
+    Q_matrix = np.zeros((48, 4))
+    Q_matrix[3] = [0.1, 0.2, 0.3, 0.4]
+    Q_matrix[5] = [0.5, 0.8, 0.6, 0.7]
+    Q_matrix[36] = [0.3, 0.3, 0.3, 0.3]
+    Q_matrix[47] = [0.9, 0.9, 0.9, 0.9]  # never so in training: values the update must not use
+    before = Q_matrix.copy()
+
+    q_learning.update(Q_matrix, 3, 1, 0, 5, False, lr=0.5, discount_factor=GAMMA)
+    assert Q_matrix[3, 1] == pytest.approx(0.5 * 0.2 + 0.5 * (0 + 0.9 * 0.8))  # 0.46
+    assert np.count_nonzero(Q_matrix != before) == 1  # only Q[s, a] changes
+
+    q_learning.update(Q_matrix, 35, 2, 1, 47, True, lr=0.5, discount_factor=GAMMA)  # the goal
+    assert Q_matrix[35, 2] == pytest.approx(0.5 * 0 + 0.5 * 1)  # the reward alone
+    Q_matrix[24, 2] = 0.2
+    q_learning.update(Q_matrix, 24, 2, 0, 36, True, lr=0.5, discount_factor=GAMMA)  # a fall, back on the start
+    assert Q_matrix[24, 2] == pytest.approx(0.5 * 0.2 + 0.5 * 0)  # the start's values do not count
+
+
+def test_the_table_processes_rewards_with_the_dqns_method(monkeypatch):
+    calls = []
+    processed = CliffWalkingDQN._process_episode
+
+    def recording(reward, new_state):
+        calls.append((reward, new_state))
+        return processed(reward, new_state)
+
+    monkeypatch.setattr(CliffWalkingDQN, "_process_episode", staticmethod(recording))
+    result = q_learning.train(episodes=5, seed=0)
+    assert len(calls) == sum(result.steps_per_episode) > 0  # every step of every episode, exploring ones too
+
+
+def test_with_one_seed_both_learners_explore_the_same_episodes_until_the_first_goal():
+    """The same environment, episode cap and seeding: the two differ only once learning starts."""
+    table = q_learning.train(episodes=1, seed=6)
+    try:
+        network = CliffWalkingDQN(seed=6).train(1)
+    except TrainingFailed as failed:  # one learning episode rarely leaves a network that walks to the goal
+        network = failed.result
+    assert len(table.steps_per_episode) == len(network.steps_per_episode) > 1
+    assert table.steps_per_episode == network.steps_per_episode.tolist()
+    assert table.rewards_per_episode == network.rewards_per_episode.tolist()
+
+
+def test_python_q_learning_py_runs_end_to_end(headless_env):
+    """Train, test, compare with Q*: the test above checks the table itself, this one the script around it."""
+    done = subprocess.run([sys.executable, str(ROOT / "q_learning.py"), "--seed", "0", "--episodes", "50", "--lr", "1"],
+                          capture_output=True, text=True, env=headless_env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Seed 0 (repeat this run with --seed 0)"
+    assert lines[2].startswith("Played ") and lines[2].endswith("; 50 episodes learned.")
+    assert lines[4].startswith("Success rate: ") and lines[5].startswith("Path: up")
+    assert lines[6].startswith("Path walked: ") and "largest |Q - Q*| = " in lines[7]
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "flags, name",
+    [
+        (["--lr", "0"], "--lr"),
+        (["--lr", "1.5"], "--lr"),
+        (["--lr", "nan"], "--lr"),
+        (["--lr", "fast"], "--lr"),
+        (["--episodes", "0"], "--episodes"),
+        (["--seed", "-1"], "--seed"),
+    ],
+)
+def test_bad_flag_values_are_refused_in_one_line(flags, name, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        q_learning.main(flags)
+    assert stopped.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and name in captured.err and "--help" in captured.err
+    assert captured.out == ""
