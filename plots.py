@@ -1,4 +1,5 @@
-"""The pictures the article does not draw: training curves, the learned policy beside the optimum, a test episode.
+"""The pictures the article does not draw: training curves, the learned policy beside the optimum, a test episode,
+and the Q matrix beside the network (benchmarks/table_vs_network.py).
 
 Drawn on matplotlib's ``Figure`` directly (no pyplot), so they need no display. The numbers come from
 cliff_walking_dqn.py and command_line.py; this module only draws them. Each layout is fixed rather
@@ -16,7 +17,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, NullLocator
 from PIL import Image, ImageDraw, ImageFont
 
-from environment import GOAL_STATE, OPTIMAL_PATH_LENGTH, START_STATE
+from environment import GOAL_STATE, OPTIMAL_PATH_LENGTH, STANDABLE_STATES, START_STATE
 
 GRID_ROWS, GRID_COLUMNS = 4, 12
 CLIFF_STATES = range(37, 47)
@@ -172,6 +173,41 @@ def plot_policy(q_values: np.ndarray, q_star: np.ndarray, comparison, path: Path
                            Patch(color="none", label="S start, G goal")],
                   loc="lower center", ncols=3)
     figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
+
+
+def plot_table_vs_network(optimal_shares: dict, grids: list, q_star: np.ndarray, seeds: int, path: Path) -> None:
+    """Above, per learner, the share of the seeds whose greedy walk is optimal after each learning episode;
+    below, each learner's Q-values on the grid and Q*'s.
+
+    ``optimal_shares`` maps a learner's name to that share (one value per learning episode); ``grids``
+    lists (title, Q-values, states where the greedy action is not optimal) per learner.
+    """
+    norm = Normalize(vmin=0, vmax=1)
+    figure = Figure(figsize=(11, 13.5), layout="constrained")
+    curve_axes, *grid_axes = figure.subplots(len(grids) + 2, 1, height_ratios=[1.3] + [1] * (len(grids) + 1))
+    for (name, shares), color in zip(optimal_shares.items(), ("tab:orange", "tab:blue")):
+        episodes = np.arange(1, len(shares) + 1)
+        curve_axes.plot(episodes, shares, color=color, linewidth=1.2, label=name)
+    curve_axes.plot(episodes, 1 - episodes / len(episodes), color="gray", linestyle="--", linewidth=1,
+                    label="epsilon (both)")
+    curve_axes.set_xlim(0, len(episodes))
+    curve_axes.set_ylim(-0.02, 1.02)
+    curve_axes.set_xlabel("learning episode (counted from the episode that first reached the goal)")
+    curve_axes.set_ylabel(f"share of the {seeds} seeds")
+    curve_axes.set_title(f"Seeds whose greedy walk is the optimal {OPTIMAL_PATH_LENGTH}-step path after the episode")
+    curve_axes.grid(alpha=0.3)
+    curve_axes.legend(loc="center left")
+    for axes, (title, q_values, marked) in zip(grid_axes, grids):
+        _draw_q_values(axes, q_values, STANDABLE_STATES, title, norm, marked)
+    image = _draw_q_values(grid_axes[-1], q_star, STANDABLE_STATES, OPTIMUM_TITLE, norm, every_best_action=True)
+    figure.colorbar(image, ax=grid_axes, label="max over actions of Q(s, a)", shrink=0.8)
+    figure.legend(handles=[Patch(color="dimgray", label="cliff"),
+                           Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
+                           Patch(color="none", label="S start, G goal")],
+                  loc="lower center", ncols=3)
+    figure.get_layout_engine().set(rect=(0, 0.03, 1, 0.97))
+    figure.suptitle("The Q matrix against the Deep Q-network on the same seeds", fontweight="bold")
+    figure.savefig(path, dpi=100)
 
 
 CAPTION_HEIGHT = 40  # pixels above each GIF frame for its caption

@@ -108,3 +108,19 @@ def test_bad_flag_values_are_refused_in_one_line(flags, name, capsys):
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and name in captured.err and "--help" in captured.err
     assert captured.out == ""
+
+
+def test_the_benchmark_counts_episodes_and_steps_to_the_first_optimal_walk():
+    from table_vs_network import summary
+
+    history = q_learning.QLearningResult(
+        Q_matrix=None, rewards_per_episode=[0, 0, 1, 0, 1, 1], steps_per_episode=[100, 40, 30, 20, 14, 13],
+        walk_lengths=[float("inf"), 15, 13, 15],  # the last four episodes learned; the third of them was optimal
+    )
+    q_star = optimal_q_values(GAMMA, CliffWalkingDQN._process_episode)
+    counted = summary(history, q_star, 13, 0.5, q_star)
+    assert counted["first_goal"] == 3  # two episodes explored before it
+    assert counted["first_optimal"] == 5 and counted["learning"] == 3
+    assert counted["steps"] == 100 + 40 + 30 + 20 + 14
+    assert counted["largest_error"] == 0 and counted["agreement"] == 1
+    assert counted["optimal_after"].tolist() == [False, False, True, False]
