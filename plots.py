@@ -206,7 +206,8 @@ def plot_table_vs_network(optimal_shares: dict, grids: list, q_star: np.ndarray,
                            Patch(color="none", label="S start, G goal")],
                   loc="lower center", ncols=3)
     figure.get_layout_engine().set(rect=(0, 0.03, 1, 0.97))
-    figure.suptitle("The Q matrix against the Deep Q-network on the same seeds", fontweight="bold")
+    figure.suptitle(f"The Q matrix (tabular Q-learning) against the Deep Q-network on the same {seeds} seeds",
+                    fontweight="bold")
     figure.savefig(path, dpi=100)
 
 

@@ -51,7 +51,7 @@ from results import TrainingFailed  # noqa: E402
 from seed_sweep import seed_range  # noqa: E402
 from speed import q_values_of  # noqa: E402
 
-LEARNERS = {"Q matrix": "Q matrix (tabular Q-learning)", "DQN": "Deep Q-network"}  # column: picture
+LEARNERS = {"Q matrix": "Q matrix", "DQN": "Deep Q-network"}  # the table's name: the picture's
 PICTURE = ROOT / "docs" / "q_table_vs_dqn.png"
 
 
