@@ -119,11 +119,12 @@ class CliffWalkingDQN:
                     steps_per_episode[-1] += 1  # ours: pictures
 
                 # Keep track of the rewards collected per episode.
-                rewards_per_episode.append(reward)
+                rewards_per_episode.append(reward)  # ours: exploration (one entry per episode played)
 
                 # Check if enough experience has been collected and if at least 1 reward has been collected
-                if len(memory) > self.mini_batch_size and sum(rewards_per_episode) > 0:  # ours: speed (sum)
+                if len(memory) > self.mini_batch_size and sum(rewards_per_episode) > 0:  # ours: exploration (a list)
                     mini_batch = memory.sample(self.mini_batch_size)
+                    # ours: speed (the target network's Q-values, not the network), pictures (the loss)
                     loss = self._optimize(num_states, mini_batch, policy_dqn, target_q_values, optimizer)
                     loss_history.append(loss)  # ours: pictures
                     # ours: speed (the new policy's Q-values and greedy actions, for the next episode)
@@ -157,7 +158,7 @@ class CliffWalkingDQN:
             raise TrainingFailed(result)
         return result
 
-    @staticmethod  # ours: small fixes (exact_optimum.py and q_learning.py use it too)
+    @staticmethod  # ours: small fixes (the exact optimum and q_learning.py are handed it too)
     def _process_episode(reward: int, new_state: int) -> tuple[bool, int]:  # ours: small fixes (spelling)
         """The article's ``_process_epizode``: end the episode at the goal or on a cliff fall.
 
@@ -278,6 +279,7 @@ def main(argv=None) -> int:
             except TrainingFailed as failure:
                 report_training(failure.result, args)  # a failed run's curves show why it failed
                 raise
+            # ours: best network (saved instead of the last), experiments (--save-last saves the last)
             save_model(result.last_policy_state if args.save_last else result.policy_state, args.model)
             report_training(result, args)
         cliff_walking = CliffWalkingDQN(seed=args.seed, **args.hyperparameters)  # ours: slippery (its grid and gamma)

@@ -1,6 +1,5 @@
 """Experiments a reader can run: every hyperparameter as a flag, and the article's own save rule."""
 
-import subprocess
 import sys
 
 import pytest
@@ -10,7 +9,6 @@ import cliff_walking_dqn
 import plots
 from cliff_walking_dqn import CliffWalkingDQN
 from command_line import parse_args
-from conftest import ROOT
 
 ARTICLE_VALUES = {"learning_rate": 0.001, "discount_factor": 0.9, "network_sync_rate": 10,
                   "replay_memory_size": 1000, "mini_batch_size": 32}
@@ -141,18 +139,19 @@ def test_the_values_used_are_in_the_summary_and_the_picture_title(monkeypatch, t
     assert titles == [expected]
 
 
-def test_the_seed_sweep_takes_the_same_flags(tmp_path):
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "seed_sweep.py"), "--seeds", "6", "--episodes", "500",
-         "--workers", "1", "--network-sync-rate", "10", "--max-episode-steps", "100"],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == ("500 episodes; learning_rate 0.001, discount_factor 0.9, network_sync_rate 10,"
-                                           " replay_memory_size 1000, mini_batch_size 32, max_episode_steps 100")
-    assert "1 of 1 seeds saved a network that walks the optimal 13-step path" in done.stdout
-    refused = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "seed_sweep.py"), "--discount-factor", "2"],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert refused.returncode == 2 and "--discount-factor" in refused.stderr and refused.stderr.count("\n") <= 2
+def test_the_seed_sweep_takes_the_same_flags(monkeypatch, capsys):
+    import seed_sweep
+
+    monkeypatch.setattr(sys, "argv", ["seed_sweep.py", "--seeds", "6", "--episodes", "500", "--workers", "1",
+                                      "--network-sync-rate", "10", "--max-episode-steps", "100"])
+    assert seed_sweep.main() == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == ("500 episodes; learning_rate 0.001, discount_factor 0.9, network_sync_rate 10,"
+                                   " replay_memory_size 1000, mini_batch_size 32, max_episode_steps 100")
+    assert "1 of 1 seeds saved a network that walks the optimal 13-step path" in out
+    monkeypatch.setattr(sys, "argv", ["seed_sweep.py", "--discount-factor", "2"])
+    with pytest.raises(SystemExit) as refused:
+        seed_sweep.main()
+    error = capsys.readouterr().err
+    assert refused.value.code == 2 and error.count("\n") == 1
+    assert "--discount-factor: must be from 0 to 1, got 2" in error
