@@ -38,23 +38,24 @@ def timing(owner, name, label):
             seconds[label] = seconds.get(label, 0) + time.perf_counter() - start
     setattr(owner, name, timed)
 
+@contextlib.contextmanager
 def pictures():
     start = time.perf_counter()
-    plots = real_pictures()
-    seconds["import plots"] = seconds.get("import plots", 0) + time.perf_counter() - start
-    for name in ("plot_training", "plot_policy", "save_episode_gif"):
-        if not hasattr(getattr(plots, name), "__wrapped_by_timer__"):
-            timing(plots, name, name)
-            getattr(plots, name).__wrapped_by_timer__ = True
-    return plots
+    with real_pictures() as plots:
+        seconds["import plots"] = seconds.get("import plots", 0) + time.perf_counter() - start
+        for name in ("plot_training", "plot_policy", "save_episode_gif"):
+            if not hasattr(getattr(plots, name), "__wrapped_by_timer__"):
+                timing(plots, name, name)
+                getattr(plots, name).__wrapped_by_timer__ = True
+        yield plots
 
 real_pictures = command_line._pictures
 command_line._pictures = pictures
 real_show = command_line.show_episode
-def frames(actions, render_mode):
+def frames(actions, render_mode, **options):
     start = time.perf_counter()
     try:
-        return real_show(actions, render_mode)
+        return real_show(actions, render_mode, **options)
     finally:
         seconds["test episode frames"] = time.perf_counter() - start
 command_line.show_episode = frames
