@@ -8,6 +8,7 @@ walk was optimal, the first such episode, whether the final network (what the ar
 optimal path, and the saved network's walk. Exits 1 unless every saved network walks the optimal path.
 """
 
+import argparse
 import contextlib
 import io
 import math
@@ -29,8 +30,15 @@ from results import TrainingFailed  # noqa: E402
 
 
 def seed_range(text: str) -> list[int]:
+    """An argparse type: "3" or "0-19" (both ends included), refused in one line otherwise."""
     first, _, last = text.partition("-")
-    return list(range(int(first), int(last or first) + 1))
+    try:
+        seeds = list(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a seed or a range such as 0-19, got '{text}'") from None
+    if not seeds or seeds[0] < 0:
+        raise argparse.ArgumentTypeError(f"expected seeds from 0 up, the first no larger than the last, got '{text}'")
+    return seeds
 
 
 def train_one(seed: int, episodes: int, settings: dict) -> dict:
