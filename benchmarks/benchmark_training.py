@@ -35,7 +35,7 @@ from environment import make_env  # noqa: E402
 from exact_optimum import greedy_walk, transition_table  # noqa: E402
 from nn_model import DQN  # noqa: E402
 from results import TrainingFailed, TrainingResult  # noqa: E402
-from speed import q_values_of  # noqa: E402
+from speed import fused_adam_available, q_values_of  # noqa: E402
 from seed_sweep import seed_range  # noqa: E402
 
 
@@ -67,7 +67,7 @@ def floor_seconds(agent: CliffWalkingDQN, seed: int, ours: TrainingResult, inter
     num_states, num_actions = env.observation_space.n, env.action_space.n
     actions = iter(np.random.default_rng(seed).integers(num_actions, size=int(ours.steps_per_episode.sum())).tolist())
     policy_dqn = DQN(num_states, num_actions)
-    optimizer = torch.optim.Adam(policy_dqn.parameters(), lr=agent.learning_rate, fused=True)
+    optimizer = torch.optim.Adam(policy_dqn.parameters(), lr=agent.learning_rate, fused=fused_adam_available())
     inputs = state_to_dqn_input(np.arange(agent.mini_batch_size) % num_states, num_states)
     targets = torch.rand(agent.mini_batch_size, num_actions)
     all_states = state_to_dqn_input(np.arange(num_states), num_states)
