@@ -90,7 +90,12 @@ def hyperparameters(parser: argparse.ArgumentParser, args: argparse.Namespace) -
 
 def describe(settings: dict) -> str:
     """The values a run used, in one line: for its summary and its picture."""
-    return ", ".join(name if value is True else f"{name} {value:g}" for name, value in settings.items())
+    def shown(name, value):
+        if value is True:  # a switch such as slippery: its name says it
+            return name
+        return f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"  # a seed stays whole
+
+    return ", ".join(shown(name, value) for name, value in settings.items())
 
 
 def parse_args(argv=None, agent=None) -> argparse.Namespace:

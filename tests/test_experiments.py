@@ -155,3 +155,10 @@ def test_the_seed_sweep_takes_the_same_flags(monkeypatch, capsys):
     error = capsys.readouterr().err
     assert refused.value.code == 2 and error.count("\n") == 1
     assert "--discount-factor: must be from 0 to 1, got 2" in error
+
+
+def test_a_large_seed_is_shown_whole_in_the_summary():
+    from command_line import describe
+
+    assert describe({"learning_rate": 0.001, "discount_factor": 0.9, "seed": 387338202, "slippery": True}) == (
+        "learning_rate 0.001, discount_factor 0.9, seed 387338202, slippery")
