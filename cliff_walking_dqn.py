@@ -15,14 +15,14 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from command_line import OneLineErrors, check_before_any_work, parse_args, report_test, report_training
-from environment import CLIFF_REWARD, GOAL_STATE, make_env, seed_everything, test_reset_seed
-from episode_replay import show_episode
-from model_file import MODEL_FILE, load_model, save_model
+from ours.command_line import OneLineErrors, check_before_any_work, parse_args, report_test, report_training
+from ours.environment import CLIFF_REWARD, GOAL_STATE, make_env, seed_everything, test_reset_seed
+from ours.episode_replay import show_episode
+from ours.model_file import MODEL_FILE, load_model, save_model
 from nn_model import DQN
 from replay_memory import ReplayMemory, Transition
-from results import TestResult, TrainingFailed, TrainingProgress, TrainingResult, best_network_keeper
-from speed import copy_weights, fused_adam_available, on_one_torch_thread, q_values_of, weights_of
+from ours.results import TestResult, TrainingFailed, TrainingProgress, TrainingResult, best_network_keeper
+from ours.speed import copy_weights, fused_adam_available, on_one_torch_thread, q_values_of, weights_of
 
 
 def state_to_dqn_input(state, num_states: int) -> torch.Tensor:

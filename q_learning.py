@@ -19,10 +19,10 @@ from itertools import groupby
 import numpy as np
 
 from cliff_walking_dqn import CliffWalkingDQN
-from command_line import MAX_SEED, OneLineArgumentParser, OneLineErrors, report_test, whole_number
-from environment import ACTION_NAMES, CLIFF_REWARD, GOAL_STATE, make_env, seed_everything
-from exact_optimum import greedy_walk, transition_table
-from results import TestResult
+from ours.command_line import MAX_SEED, OneLineArgumentParser, OneLineErrors, report_test, whole_number
+from ours.environment import ACTION_NAMES, CLIFF_REWARD, GOAL_STATE, make_env, seed_everything
+from ours.exact_optimum import greedy_walk, transition_table
+from ours.results import TestResult
 
 RULES = CliffWalkingDQN()  # the DQN's settings, shared: discount_factor, max_episode_steps, the test's 50 steps
 

@@ -16,11 +16,11 @@ import torch
 from torch import nn
 
 from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input
-from environment import make_env, seed_everything
-from exact_optimum import greedy_walk, transition_table
+from ours.environment import make_env, seed_everything
+from ours.exact_optimum import greedy_walk, transition_table
 from nn_model import DQN
 from replay_memory import ReplayMemory, Transition
-from speed import q_values_of
+from ours.speed import q_values_of
 
 
 def article_optimize(agent: CliffWalkingDQN, num_states, mini_batch, policy_dqn, target_dqn, optimizer) -> float:

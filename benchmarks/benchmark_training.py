@@ -30,12 +30,12 @@ import torch  # noqa: E402
 
 from article_baseline import train_article_formulation  # noqa: E402
 from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input  # noqa: E402
-from command_line import OneLineArgumentParser, whole_number  # noqa: E402
-from environment import make_env  # noqa: E402
-from exact_optimum import greedy_walk, transition_table  # noqa: E402
+from ours.command_line import OneLineArgumentParser, whole_number  # noqa: E402
+from ours.environment import make_env  # noqa: E402
+from ours.exact_optimum import greedy_walk, transition_table  # noqa: E402
 from nn_model import DQN  # noqa: E402
-from results import TrainingFailed, TrainingResult  # noqa: E402
-from speed import fused_adam_available, q_values_of  # noqa: E402
+from ours.results import TrainingFailed, TrainingResult  # noqa: E402
+from ours.speed import fused_adam_available, q_values_of  # noqa: E402
 from seed_sweep import seed_range  # noqa: E402
 
 

@@ -26,8 +26,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import torch  # noqa: E402
 
 import cliff_walking_dqn  # noqa: E402
-import results  # noqa: E402
-from command_line import MAX_SEED, OneLineArgumentParser, whole_number  # noqa: E402
+from ours import results  # noqa: E402
+from ours.command_line import MAX_SEED, OneLineArgumentParser, whole_number  # noqa: E402
 from replay_memory import ReplayMemory  # noqa: E402
 
 seconds, calls = collections.Counter(), collections.Counter()

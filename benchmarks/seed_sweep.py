@@ -24,9 +24,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import numpy as np  # noqa: E402
 
 from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
-from command_line import OneLineArgumentParser, add_hyperparameter_flags, describe, hyperparameters, whole_number  # noqa: E402
-from environment import OPTIMAL_PATH_LENGTH  # noqa: E402
-from results import TrainingFailed  # noqa: E402
+from ours.command_line import OneLineArgumentParser, add_hyperparameter_flags, describe, hyperparameters, whole_number  # noqa: E402
+from ours.environment import OPTIMAL_PATH_LENGTH  # noqa: E402
+from ours.results import TrainingFailed  # noqa: E402
 
 
 def seed_range(text: str) -> list[int]:

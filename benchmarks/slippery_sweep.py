@@ -21,13 +21,13 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
-from command_line import OneLineArgumentParser, real_number, whole_number  # noqa: E402
-from environment import START_STATE, make_env  # noqa: E402
-from exact_optimum import compare_with_optimum, outcome_table, policy_values, success_within, value_iteration  # noqa: E402
+from ours.command_line import OneLineArgumentParser, real_number, whole_number  # noqa: E402
+from ours.environment import START_STATE, make_env  # noqa: E402
+from ours.exact_optimum import compare_with_optimum, outcome_table, policy_values, success_within, value_iteration  # noqa: E402
 from nn_model import DQN  # noqa: E402
-from results import TrainingFailed  # noqa: E402
+from ours.results import TrainingFailed  # noqa: E402
 from seed_sweep import seed_range  # noqa: E402
-from speed import q_values_of  # noqa: E402
+from ours.speed import q_values_of  # noqa: E402
 
 
 def exact_measures(q_values, discount_factor: float, agent: CliffWalkingDQN) -> dict:

@@ -40,16 +40,16 @@ sys.path[:0] = [str(HERE), str(ROOT)]
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import plots  # noqa: E402
+from ours import plots  # noqa: E402
 import q_learning  # noqa: E402
 from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
-from command_line import whole_number  # noqa: E402
-from environment import OPTIMAL_PATH_LENGTH  # noqa: E402
-from exact_optimum import compare_with_optimum, optimal_q_values  # noqa: E402
+from ours.command_line import whole_number  # noqa: E402
+from ours.environment import OPTIMAL_PATH_LENGTH  # noqa: E402
+from ours.exact_optimum import compare_with_optimum, optimal_q_values  # noqa: E402
 from nn_model import DQN  # noqa: E402
-from results import TrainingFailed  # noqa: E402
+from ours.results import TrainingFailed  # noqa: E402
 from seed_sweep import seed_range  # noqa: E402
-from speed import q_values_of  # noqa: E402
+from ours.speed import q_values_of  # noqa: E402
 
 LEARNERS = {"Q matrix": "Q matrix", "DQN": "Deep Q-network"}  # the table's name: the picture's
 PICTURE = ROOT / "docs" / "q_table_vs_dqn.png"

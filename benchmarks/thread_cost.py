@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import torch  # noqa: E402
 
 from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
-from command_line import MAX_SEED, OneLineArgumentParser, whole_number  # noqa: E402
+from ours.command_line import MAX_SEED, OneLineArgumentParser, whole_number  # noqa: E402
 
 
 def spin() -> None:

@@ -20,12 +20,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
 sys.path.insert(0, ROOT)
 
-from command_line import OneLineArgumentParser, whole_number  # noqa: E402
+from ours.command_line import OneLineArgumentParser, whole_number  # noqa: E402
 
 ONE_RUN = """
 import contextlib, io, json, sys, time
 sys.path.insert(0, {root!r})
-import cliff_walking_dqn, command_line
+import cliff_walking_dqn
+from ours import command_line
 seconds = {{}}
 
 def timing(owner, name, label):

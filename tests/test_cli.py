@@ -6,7 +6,7 @@ import sys
 import pytest
 
 import cliff_walking_dqn
-import command_line
+from ours import command_line
 from conftest import ROOT, SHIPPED_MODEL
 
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import cliff_walking_dqn
-import plots
+from ours import plots
 from cliff_walking_dqn import CliffWalkingDQN
-from command_line import parse_args
+from ours.command_line import parse_args
 
 ARTICLE_VALUES = {"learning_rate": 0.001, "discount_factor": 0.9, "network_sync_rate": 10,
                   "replay_memory_size": 1000, "mini_batch_size": 32}
@@ -158,7 +158,7 @@ def test_the_seed_sweep_takes_the_same_flags(monkeypatch, capsys):
 
 
 def test_a_large_seed_is_shown_whole_in_the_summary():
-    from command_line import describe
+    from ours.command_line import describe
 
     assert describe({"learning_rate": 0.001, "discount_factor": 0.9, "seed": 387338202, "slippery": True}) == (
         "learning_rate 0.001, discount_factor 0.9, seed 387338202, slippery")

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-import results
+from ours import results
 from article_baseline import article_optimize, train_article_formulation
 from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input
 from nn_model import DQN
 from replay_memory import Transition
-from speed import copy_weights, q_values_of, weights_of
+from ours.speed import copy_weights, q_values_of, weights_of
 
 GAMMA = CliffWalkingDQN().discount_factor
 

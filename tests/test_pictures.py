@@ -5,14 +5,14 @@ import pytest
 from PIL import Image
 
 import cliff_walking_dqn
-import plots
+from ours import plots
 from cliff_walking_dqn import CliffWalkingDQN
 from conftest import SHIPPED_MODEL
-from environment import STANDABLE_STATES, make_env
-from exact_optimum import compare_with_optimum, optimal_q_values, transition_table
-from model_file import load_model
-from results import TrainingFailed
-from speed import q_values_of
+from ours.environment import STANDABLE_STATES, make_env
+from ours.exact_optimum import compare_with_optimum, optimal_q_values, transition_table
+from ours.model_file import load_model
+from ours.results import TrainingFailed
+from ours.speed import q_values_of
 
 UP, RIGHT, DOWN, LEFT = range(4)
 GAMMA = CliffWalkingDQN().discount_factor

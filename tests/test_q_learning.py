@@ -9,9 +9,9 @@ import pytest
 import q_learning
 from cliff_walking_dqn import CliffWalkingDQN
 from conftest import ROOT
-from environment import make_env
-from exact_optimum import greedy_walk, optimal_q_values, transition_table
-from results import TrainingFailed
+from ours.environment import make_env
+from ours.exact_optimum import greedy_walk, optimal_q_values, transition_table
+from ours.results import TrainingFailed
 
 OPTIMAL_PATH = [36, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 47]  # up, eleven times right, down
 GAMMA = CliffWalkingDQN().discount_factor

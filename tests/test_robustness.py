@@ -13,11 +13,11 @@ import pytest
 import torch
 
 import cliff_walking_dqn
-import command_line
-import episode_replay
+from ours import command_line
+from ours import episode_replay
 from cliff_walking_dqn import CliffWalkingDQN
 from conftest import ROOT, SHIPPED_MODEL
-from model_file import save_model
+from ours.model_file import save_model
 from nn_model import DQN
 
 

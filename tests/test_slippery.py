@@ -8,13 +8,13 @@ import pytest
 import cliff_walking_dqn
 from cliff_walking_dqn import CliffWalkingDQN
 from conftest import SHIPPED_MODEL
-from environment import SLIPPERY_ID, START_STATE, make_env
-from episode_replay import show_episode
-from exact_optimum import Outcomes, optimal_q_values, outcome_table, policy_values, success_within, value_iteration
-from model_file import load_model, save_model
+from ours.environment import SLIPPERY_ID, START_STATE, make_env
+from ours.episode_replay import show_episode
+from ours.exact_optimum import Outcomes, optimal_q_values, outcome_table, policy_values, success_within, value_iteration
+from ours.model_file import load_model, save_model
 from nn_model import DQN
-from results import TrainingFailed
-from speed import q_values_of
+from ours.results import TrainingFailed
+from ours.speed import q_values_of
 
 UP, RIGHT, DOWN, LEFT = range(4)
 needs_slippery = pytest.mark.skipif(SLIPPERY_ID not in gym.registry, reason=f"{SLIPPERY_ID} needs Gymnasium 1.2 or later")
@@ -157,7 +157,7 @@ def test_test_only_crosses_grids_both_ways(tmp_path, slippery_training, capsys):
 def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, capsys):
     from PIL import Image
 
-    import plots
+    from ours import plots
 
     code = cliff_walking_dqn.main(["--slippery", "--seed", "3", "--episodes", "150", "--model", str(tmp_path / "m.pt"),
                                    "--render", "none", "--test-episodes", "2", "--plots", str(tmp_path)])

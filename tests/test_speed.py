@@ -7,12 +7,12 @@ import pytest
 import torch
 
 import cliff_walking_dqn
-import speed
+from ours import speed
 from cliff_walking_dqn import CliffWalkingDQN
 from conftest import SHIPPED_MODEL
 from nn_model import DQN
 from replay_memory import Transition
-from results import TrainingFailed
+from ours.results import TrainingFailed
 
 
 @pytest.fixture

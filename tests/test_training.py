@@ -6,11 +6,11 @@ import torch
 
 from cliff_walking_dqn import CliffWalkingDQN
 from conftest import SHIPPED_MODEL
-from environment import OPTIMAL_PATH_LENGTH, make_env
-from exact_optimum import greedy_walk, transition_table
-from model_file import save_model
+from ours.environment import OPTIMAL_PATH_LENGTH, make_env
+from ours.exact_optimum import greedy_walk, transition_table
+from ours.model_file import save_model
 from nn_model import DQN
-from speed import q_values_of
+from ours.speed import q_values_of
 
 
 def test_same_seed_gives_identical_weights_and_history():

@@ -9,12 +9,12 @@ import random
 import sys
 from pathlib import Path
 
-from environment import (ACTION_NAMES, GOAL_STATE, OPTIMAL_PATH_LENGTH, STANDABLE_STATES, START_STATE, MissingEnvironment,
+from ours.environment import (ACTION_NAMES, GOAL_STATE, OPTIMAL_PATH_LENGTH, STANDABLE_STATES, START_STATE, MissingEnvironment,
                          environment_id, make_env)
-from episode_replay import has_display, show_episode
-from exact_optimum import compare_with_optimum, outcome_table, policy_values, success_within, value_iteration
-from model_file import MODEL_FILE, ModelFileError
-from results import TestResult, TrainingFailed, TrainingInterrupted, TrainingResult
+from ours.episode_replay import has_display, show_episode
+from ours.exact_optimum import compare_with_optimum, outcome_table, policy_values, success_within, value_iteration
+from ours.model_file import MODEL_FILE, ModelFileError
+from ours.results import TestResult, TrainingFailed, TrainingInterrupted, TrainingResult
 
 MAX_SEED = 2**32 - 1  # numpy's limit
 
@@ -201,7 +201,7 @@ def _pictures():
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        import plots
+        from ours import plots
 
         yield plots
     finally:

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from environment import ACTION_NAMES, make_env
+from ours.environment import ACTION_NAMES, make_env
 
 
 def has_display() -> bool:

@@ -8,9 +8,9 @@ import numpy as np
 from torch import nn
 from tqdm import tqdm
 
-from environment import START_STATE
-from exact_optimum import greedy_walk, outcome_table, policy_values, transition_table, value_iteration
-from speed import copy_weights, weights_of
+from ours.environment import START_STATE
+from ours.exact_optimum import greedy_walk, outcome_table, policy_values, transition_table, value_iteration
+from ours.speed import copy_weights, weights_of
 
 
 class BestNetwork:

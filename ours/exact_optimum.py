@@ -6,7 +6,7 @@ from typing import NamedTuple
 import gymnasium as gym
 import numpy as np
 
-from environment import CLIFF_REWARD, GOAL_STATE, STANDABLE_STATES, START_STATE, make_env
+from ours.environment import CLIFF_REWARD, GOAL_STATE, STANDABLE_STATES, START_STATE, make_env
 
 
 class Outcomes(NamedTuple):

@@ -17,7 +17,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, NullLocator
 from PIL import Image, ImageDraw, ImageFont
 
-from environment import GOAL_STATE, OPTIMAL_PATH_LENGTH, STANDABLE_STATES, START_STATE
+from ours.environment import GOAL_STATE, OPTIMAL_PATH_LENGTH, STANDABLE_STATES, START_STATE
 
 GRID_ROWS, GRID_COLUMNS = 4, 12
 CLIFF_STATES = range(37, 47)
