@@ -23,7 +23,9 @@ from replay_memory import ReplayMemory, Transition
 from ours.speed import q_values_of
 
 
-def article_optimize(agent: CliffWalkingDQN, num_states, mini_batch, policy_dqn, target_dqn, optimizer) -> float:
+def article_optimize(
+    agent: CliffWalkingDQN, num_states, mini_batch, policy_dqn, target_dqn, optimizer
+) -> float:
     """The article's ``_optimize``: a Python loop over the samples, three forward passes each.
 
     The article's names and comments; the optimizer is passed in, where the article uses
@@ -42,7 +44,11 @@ def article_optimize(agent: CliffWalkingDQN, num_states, mini_batch, policy_dqn,
         else:
             # The agent neither fell nor reached his goal
             with torch.no_grad():
-                target = reward + agent.discount_factor * target_dqn(state_to_dqn_input(new_state, num_states)).max()
+                target = (
+                    reward
+                    + agent.discount_factor
+                    * target_dqn(state_to_dqn_input(new_state, num_states)).max()
+                )
 
         # Get the current set of Q values
         current_q = policy_dqn(state_to_dqn_input(state, num_states))
@@ -100,11 +106,20 @@ def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[di
         episode_steps.append(steps)
         goals += reward
         if len(memory) > agent.mini_batch_size and goals > 0:
-            article_optimize(agent, num_states, memory.sample(agent.mini_batch_size), policy_dqn, target_dqn, optimizer)
+            article_optimize(
+                agent,
+                num_states,
+                memory.sample(agent.mini_batch_size),
+                policy_dqn,
+                target_dqn,
+                optimizer,
+            )
             learning_episodes += 1
             epsilon = max(epsilon - 1 / episodes, 0)
             # The same evaluation as ours (not the article's: it has none), so both keep the same network
-            path = greedy_walk(q_values_of(policy_dqn).argmax(axis=1).tolist(), next_states, rewards)
+            path = greedy_walk(
+                q_values_of(policy_dqn).argmax(axis=1).tolist(), next_states, rewards
+            )
             if path is not None and (best_length is None or len(path) - 1 <= best_length):
                 best_length = len(path) - 1
                 best_state = {k: v.clone() for k, v in policy_dqn.state_dict().items()}

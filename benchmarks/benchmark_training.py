@@ -54,7 +54,9 @@ def timed(train, seed: int, episodes: int):
     return time.perf_counter() - start, result
 
 
-def floor_seconds(agent: CliffWalkingDQN, seed: int, ours: TrainingResult, interleaved: bool) -> float:
+def floor_seconds(
+    agent: CliffWalkingDQN, seed: int, ours: TrainingResult, interleaved: bool
+) -> float:
     """What any implementation on torch and Gymnasium pays for the episodes of ``ours``: each played
     episode's reset and environment steps (random actions drawn beforehand, so not even sampling
     counts) and, for each learning episode, one bare optimize step on a fixed batch plus one forward
@@ -65,9 +67,15 @@ def floor_seconds(agent: CliffWalkingDQN, seed: int, ours: TrainingResult, inter
     env = make_env(max_episode_steps=agent.max_episode_steps)
     env.reset(seed=seed)
     num_states, num_actions = env.observation_space.n, env.action_space.n
-    actions = iter(np.random.default_rng(seed).integers(num_actions, size=int(ours.steps_per_episode.sum())).tolist())
+    actions = iter(
+        np.random.default_rng(seed)
+        .integers(num_actions, size=int(ours.steps_per_episode.sum()))
+        .tolist()
+    )
     policy_dqn = DQN(num_states, num_actions)
-    optimizer = torch.optim.Adam(policy_dqn.parameters(), lr=agent.learning_rate, fused=fused_adam_available())
+    optimizer = torch.optim.Adam(
+        policy_dqn.parameters(), lr=agent.learning_rate, fused=fused_adam_available()
+    )
     inputs = state_to_dqn_input(np.arange(agent.mini_batch_size) % num_states, num_states)
     targets = torch.rand(agent.mini_batch_size, num_actions)
     all_states = state_to_dqn_input(np.arange(num_states), num_states)
@@ -77,7 +85,9 @@ def floor_seconds(agent: CliffWalkingDQN, seed: int, ours: TrainingResult, inter
         env.reset()
         for _ in range(steps):
             _, _, terminated, truncated, _ = env.step(next(actions))
-            if terminated or truncated:  # keep stepping a live episode (the extra resets only raise the floor)
+            if (
+                terminated or truncated
+            ):  # keep stepping a live episode (the extra resets only raise the floor)
                 env.reset()
 
     def learn() -> None:
@@ -108,25 +118,38 @@ def floor_seconds(agent: CliffWalkingDQN, seed: int, ours: TrainingResult, inter
 
 def main() -> int:
     parser = OneLineArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=seed_range, default=seed_range("0-4"), help="e.g. 0-4 (default)")
+    parser.add_argument(
+        "--seeds", type=seed_range, default=seed_range("0-4"), help="e.g. 0-4 (default)"
+    )
     parser.add_argument("--episodes", type=whole_number(1), default=3000)
-    parser.add_argument("--repeats", type=whole_number(1), default=3, help="runs per measurement; the fastest counts (default 3)")
+    parser.add_argument(
+        "--repeats",
+        type=whole_number(1),
+        default=3,
+        help="runs per measurement; the fastest counts (default 3)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     with contextlib.suppress(TrainingFailed):  # warm-up: imports and first-call costs
         timed(CliffWalkingDQN.train, 0, 10)
 
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__},"
-          f" {args.episodes} episodes")
-    print("seed  env steps  article (s)  ours (s)  article steps/s  ours steps/s  speed-up  article walk  our walk"
-          "  tight floor  floor (s)  ceiling")
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__},"
+        f" {args.episodes} episodes"
+    )
+    print(
+        "seed  env steps  article (s)  ours (s)  article steps/s  ours steps/s  speed-up  article walk  our walk"
+        "  tight floor  floor (s)  ceiling"
+    )
     ratios, ceilings = [], []
     for seed in args.seeds:
         # Each measurement is repeated and its fastest run kept: on a shared machine the others are slowed
         # by whatever else runs, which says nothing about the code. One round times all four in turn.
         article_times, our_times, tight_floors, floors = [], [], [], []
         for _ in range(args.repeats):
-            article_seconds, (article_state, article_steps) = timed(train_article_formulation, seed, args.episodes)
+            article_seconds, (article_state, article_steps) = timed(
+                train_article_formulation, seed, args.episodes
+            )
             our_seconds, ours = timed(CliffWalkingDQN.train, seed, args.episodes)
             article_times.append(article_seconds)
             our_times.append(our_seconds)
@@ -136,11 +159,16 @@ def main() -> int:
         steps = sum(article_steps)
         ratios.append(article_seconds / our_seconds)
         ceilings.append(article_seconds / floor)
-        print(f"{seed:4d}  {steps:9d}  {article_seconds:11.2f}  {our_seconds:8.2f}  {steps / article_seconds:15.0f}"
-              f"  {ours.steps_per_episode.sum() / our_seconds:12.0f}  {ratios[-1]:7.1f}x"
-              f"  {walk_length(article_state):>12}  {walk_length(ours.policy_state):>8}"
-              f"  {min(tight_floors):11.2f}  {floor:9.2f}  {ceilings[-1]:6.1f}x", flush=True)
-    print(f"median speed-up: {statistics.median(ratios):.1f}x (ceiling at the floor: {statistics.median(ceilings):.1f}x)")
+        print(
+            f"{seed:4d}  {steps:9d}  {article_seconds:11.2f}  {our_seconds:8.2f}  {steps / article_seconds:15.0f}"
+            f"  {ours.steps_per_episode.sum() / our_seconds:12.0f}  {ratios[-1]:7.1f}x"
+            f"  {walk_length(article_state):>12}  {walk_length(ours.policy_state):>8}"
+            f"  {min(tight_floors):11.2f}  {floor:9.2f}  {ceilings[-1]:6.1f}x",
+            flush=True,
+        )
+    print(
+        f"median speed-up: {statistics.median(ratios):.1f}x (ceiling at the floor: {statistics.median(ceilings):.1f}x)"
+    )
     return 0
 
 

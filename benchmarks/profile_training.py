@@ -83,15 +83,23 @@ def main() -> int:
     parser = OneLineArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0)
     parser.add_argument("--episodes", type=whole_number(1), default=3000)
-    parser.add_argument("--torch-ops", action="store_true",
-                        help="instead, print torch.profiler's table of the run's torch operators (slower run)")
+    parser.add_argument(
+        "--torch-ops",
+        action="store_true",
+        help="instead, print torch.profiler's table of the run's torch operators (slower run)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    torch.optim.Adam(torch.nn.Linear(1, 1).parameters())  # one-off: the first optimizer imports torch._dynamo
+    torch.optim.Adam(
+        torch.nn.Linear(1, 1).parameters()
+    )  # one-off: the first optimizer imports torch._dynamo
 
     if args.torch_ops:
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(results.TrainingFailed):
+            with (
+                contextlib.redirect_stdout(io.StringIO()),
+                contextlib.suppress(results.TrainingFailed),
+            ):
                 cliff_walking_dqn.CliffWalkingDQN(seed=args.seed).train(args.episodes)
         print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
         return 0
@@ -111,8 +119,10 @@ def main() -> int:
     top_level = [label for label in seconds if not label.startswith("  ")]
     rest = total - sum(seconds[label] for label in top_level)
     inside = sum(seconds[label] for _, _, label in INSIDE_OPTIMIZE)
-    print(f"seed {args.seed}: {len(result.rewards_per_episode)} episodes played, {args.episodes} learned,"
-          f" {result.steps_per_episode.sum()} environment steps, {total:.2f} s")
+    print(
+        f"seed {args.seed}: {len(result.rewards_per_episode)} episodes played, {args.episodes} learned,"
+        f" {result.steps_per_episode.sum()} environment steps, {total:.2f} s"
+    )
     print(f"{'part':34s} {'seconds':>8s} {'share':>6s} {'calls':>7s} {'us a call':>10s}")
     for label in sorted(top_level, key=seconds.get, reverse=True):
         print_row(label, seconds[label], total, calls[label])

@@ -24,7 +24,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import numpy as np  # noqa: E402
 
 from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
-from ours.command_line import OneLineArgumentParser, add_hyperparameter_flags, describe, hyperparameters, whole_number  # noqa: E402
+from ours.command_line import (
+    OneLineArgumentParser,
+    add_hyperparameter_flags,
+    describe,
+    hyperparameters,
+    whole_number,
+)  # noqa: E402
 from ours.environment import OPTIMAL_PATH_LENGTH  # noqa: E402
 from ours.results import TrainingFailed  # noqa: E402
 
@@ -35,9 +41,13 @@ def seed_range(text: str) -> list[int]:
     try:
         seeds = list(range(int(first), int(last or first) + 1))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a seed or a range such as 0-19, got '{text}'") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a seed or a range such as 0-19, got '{text}'"
+        ) from None
     if not seeds or seeds[0] < 0:
-        raise argparse.ArgumentTypeError(f"expected seeds from 0 up, the first no larger than the last, got '{text}'")
+        raise argparse.ArgumentTypeError(
+            f"expected seeds from 0 up, the first no larger than the last, got '{text}'"
+        )
     return seeds
 
 
@@ -66,7 +76,9 @@ def train_one(seed: int, episodes: int, settings: dict) -> dict:
 
 def main() -> int:
     parser = OneLineArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=seed_range, default=seed_range("0-19"), help="e.g. 0-19 (default)")
+    parser.add_argument(
+        "--seeds", type=seed_range, default=seed_range("0-19"), help="e.g. 0-19 (default)"
+    )
     parser.add_argument("--episodes", type=whole_number(1), default=3000)
     parser.add_argument("--workers", type=whole_number(1), default=os.cpu_count())
     add_hyperparameter_flags(parser, CliffWalkingDQN())
@@ -74,28 +86,45 @@ def main() -> int:
     settings = hyperparameters(parser, args)
 
     print(f"{args.episodes} episodes; {describe(settings)}")
-    print("seed  played  1st goal  1st optimal  optimal share  final walk  saved walk (episode)  seconds")
+    print(
+        "seed  played  1st goal  1st optimal  optimal share  final walk  saved walk (episode)  seconds"
+    )
     with ProcessPoolExecutor(args.workers) as pool:
-        runs = list(pool.map(train_one, args.seeds, [args.episodes] * len(args.seeds), [settings] * len(args.seeds)))
+        runs = list(
+            pool.map(
+                train_one,
+                args.seeds,
+                [args.episodes] * len(args.seeds),
+                [settings] * len(args.seeds),
+            )
+        )
     for run in runs:
         if run["saved"] is None:
-            print(f"{run['seed']:4d}  training failed: no network reached the goal  {run['seconds']:7.1f}")
+            print(
+                f"{run['seed']:4d}  training failed: no network reached the goal  {run['seconds']:7.1f}"
+            )
             continue
         final = "fails" if math.isinf(run["final"]) else f"{run['final']:.0f}"
-        print(f"{run['seed']:4d}  {run['played']:6d}  {run['first_goal']:8d}  {run['first_optimal'] or '-':>11}"
-              f"  {run['optimal_share']:12.0%}  {final:>10}  {run['saved']:10d} ({run['saved_episode']})"
-              f"  {run['seconds']:7.1f}")
+        print(
+            f"{run['seed']:4d}  {run['played']:6d}  {run['first_goal']:8d}  {run['first_optimal'] or '-':>11}"
+            f"  {run['optimal_share']:12.0%}  {final:>10}  {run['saved']:10d} ({run['saved_episode']})"
+            f"  {run['seconds']:7.1f}"
+        )
     learned = [run for run in runs if run["saved"] is not None and run["first_optimal"]]
     if learned:
-        print(f"median over the seeds: goal first reached in episode"
-              f" {statistics.median(run['first_goal'] for run in learned):.0f}, first optimal walk"
-              f" {statistics.median(run['first_optimal'] - run['first_goal'] for run in learned):.0f} episodes later,"
-              f" optimal walk after {statistics.median(run['optimal_share'] for run in learned):.0%} of optimize steps,"
-              f" {statistics.median(run['seconds'] for run in learned):.1f} s a run")
+        print(
+            f"median over the seeds: goal first reached in episode"
+            f" {statistics.median(run['first_goal'] for run in learned):.0f}, first optimal walk"
+            f" {statistics.median(run['first_optimal'] - run['first_goal'] for run in learned):.0f} episodes later,"
+            f" optimal walk after {statistics.median(run['optimal_share'] for run in learned):.0%} of optimize steps,"
+            f" {statistics.median(run['seconds'] for run in learned):.1f} s a run"
+        )
     converged = sum(run["saved"] == OPTIMAL_PATH_LENGTH for run in runs)
     final_ok = sum(run["saved"] is not None and run["final"] == OPTIMAL_PATH_LENGTH for run in runs)
-    print(f"{converged} of {len(runs)} seeds saved a network that walks the optimal {OPTIMAL_PATH_LENGTH}-step path"
-          f" ({final_ok} of {len(runs)} final networks do)")
+    print(
+        f"{converged} of {len(runs)} seeds saved a network that walks the optimal {OPTIMAL_PATH_LENGTH}-step path"
+        f" ({final_ok} of {len(runs)} final networks do)"
+    )
     return 0 if converged == len(runs) else 1
 
 

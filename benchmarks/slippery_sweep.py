@@ -23,7 +23,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
 from ours.command_line import OneLineArgumentParser, real_number, whole_number  # noqa: E402
 from ours.environment import START_STATE, make_env  # noqa: E402
-from ours.exact_optimum import compare_with_optimum, outcome_table, policy_values, success_within, value_iteration  # noqa: E402
+from ours.exact_optimum import (
+    compare_with_optimum,
+    outcome_table,
+    policy_values,
+    success_within,
+    value_iteration,
+)  # noqa: E402
 from nn_model import DQN  # noqa: E402
 from ours.results import TrainingFailed  # noqa: E402
 from seed_sweep import seed_range  # noqa: E402
@@ -50,19 +56,34 @@ def train_one(seed: int, discount_factor: float, episodes: int) -> dict:
         with contextlib.redirect_stdout(io.StringIO()):
             result = agent.train(episodes)
     except TrainingFailed:
-        return {"seed": seed, "gamma": discount_factor, "seconds": time.perf_counter() - start, "saved": None}
+        return {
+            "seed": seed,
+            "gamma": discount_factor,
+            "seconds": time.perf_counter() - start,
+            "saved": None,
+        }
     dqn = DQN(48, 4)
     dqn.load_state_dict(result.policy_state)
-    return {"seed": seed, "gamma": discount_factor, "seconds": time.perf_counter() - start, "saved": result.saved_episode,
-            **exact_measures(q_values_of(dqn), discount_factor, agent)}
+    return {
+        "seed": seed,
+        "gamma": discount_factor,
+        "seconds": time.perf_counter() - start,
+        "saved": result.saved_episode,
+        **exact_measures(q_values_of(dqn), discount_factor, agent),
+    }
 
 
 def main() -> int:
     parser = OneLineArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=seed_range, default=seed_range("0-9"), help="e.g. 0-9 (default)")
-    parser.add_argument("--discount-factors", type=lambda text: [real_number(0, 1)(g) for g in text.split(",")],
-                        default=[0.9, 0.99],
-                        help="comma-separated (default 0.9,0.99)")
+    parser.add_argument(
+        "--seeds", type=seed_range, default=seed_range("0-9"), help="e.g. 0-9 (default)"
+    )
+    parser.add_argument(
+        "--discount-factors",
+        type=lambda text: [real_number(0, 1)(g) for g in text.split(",")],
+        default=[0.9, 0.99],
+        help="comma-separated (default 0.9,0.99)",
+    )
     parser.add_argument("--episodes", type=whole_number(1), default=3000)
     parser.add_argument("--workers", type=whole_number(1), default=os.cpu_count())
     args = parser.parse_args()
@@ -71,27 +92,37 @@ def main() -> int:
     with ProcessPoolExecutor(args.workers) as pool:
         runs = list(pool.map(train_one, *zip(*jobs), [args.episodes] * len(jobs)))
     agent = CliffWalkingDQN()
-    print(f"CliffWalkingSlippery-v1, {args.episodes} episodes, the article's other hyperparameters;"
-          f" success: exact probability of the goal within {agent.test_max_steps + 1} steps")
+    print(
+        f"CliffWalkingSlippery-v1, {args.episodes} episodes, the article's other hyperparameters;"
+        f" success: exact probability of the goal within {agent.test_max_steps + 1} steps"
+    )
     for gamma in args.discount_factors:
         outcomes = outcome_table(make_env(slippery=True), agent._process_episode)
         q_star = value_iteration(outcomes, gamma)
         optimal = exact_measures(q_star, gamma, agent)
-        print(f"\ndiscount factor {gamma:g}: V*(start) = {q_star[START_STATE].max():.4g}; the optimal policy's success"
-              f" {optimal['success']:.1%}")
+        print(
+            f"\ndiscount factor {gamma:g}: V*(start) = {q_star[START_STATE].max():.4g}; the optimal policy's success"
+            f" {optimal['success']:.1%}"
+        )
         print("seed  saved (episode)  value / V*  success  optimal actions  seconds")
         done = [run for run in runs if run["gamma"] == gamma]
         for run in done:
             if run["saved"] is None:
-                print(f"{run['seed']:4d}  training failed: no greedy policy ever reached the goal  {run['seconds']:7.1f}")
+                print(
+                    f"{run['seed']:4d}  training failed: no greedy policy ever reached the goal  {run['seconds']:7.1f}"
+                )
                 continue
-            print(f"{run['seed']:4d}  {run['saved']:15d}  {run['value_share']:10.1%}  {run['success']:7.1%}"
-                  f"  {run['optimal_actions']:15.0%}  {run['seconds']:7.1f}")
+            print(
+                f"{run['seed']:4d}  {run['saved']:15d}  {run['value_share']:10.1%}  {run['success']:7.1%}"
+                f"  {run['optimal_actions']:15.0%}  {run['seconds']:7.1f}"
+            )
         saved = [run for run in done if run["saved"] is not None]
         if saved:
-            print(f"median over {len(saved)} seeds: value / V* {statistics.median(r['value_share'] for r in saved):.1%},"
-                  f" success {statistics.median(r['success'] for r in saved):.1%},"
-                  f" optimal actions {statistics.median(r['optimal_actions'] for r in saved):.0%}")
+            print(
+                f"median over {len(saved)} seeds: value / V* {statistics.median(r['value_share'] for r in saved):.1%},"
+                f" success {statistics.median(r['success'] for r in saved):.1%},"
+                f" optimal actions {statistics.median(r['optimal_actions'] for r in saved):.0%}"
+            )
     return 0
 
 

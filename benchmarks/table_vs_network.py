@@ -63,13 +63,17 @@ def warm_up() -> None:
         CliffWalkingDQN(seed=0).train(1)
 
 
-def summary(history, q_values: np.ndarray | None, walk: float | None, seconds: float, q_star: np.ndarray) -> dict:
+def summary(
+    history, q_values: np.ndarray | None, walk: float | None, seconds: float, q_star: np.ndarray
+) -> dict:
     """What the table shows of one training run; ``history`` is a DQN or a Q-matrix result."""
     walks = np.asarray(history.walk_lengths)  # one per learning episode
     exploring = len(history.rewards_per_episode) - len(walks)  # the episodes before the first goal
     optimal = np.flatnonzero(walks == OPTIMAL_PATH_LENGTH)
     first_optimal = exploring + int(optimal[0]) + 1 if len(optimal) else None
-    largest_error, agreement, disagreeing = compare_with_optimum(q_values, q_star) if q_values is not None else (None,) * 3
+    largest_error, agreement, disagreeing = (
+        compare_with_optimum(q_values, q_star) if q_values is not None else (None,) * 3
+    )
     return {
         "first_goal": exploring + 1 if len(walks) else None,
         "first_optimal": first_optimal,
@@ -100,9 +104,17 @@ def train_both(seed: int, episodes: int, lr: float, q_star: np.ndarray) -> dict:
         policy_dqn.load_state_dict(network.policy_state)
         network_q, network_walk = q_values_of(policy_dqn), network.saved_path_length
     except TrainingFailed as failed:
-        network_seconds, network, network_q, network_walk = time.perf_counter() - start, failed.result, None, None
-    return {"seed": seed, "Q matrix": summary(table, table.Q_matrix, table_walk, table_seconds, q_star),
-            "DQN": summary(network, network_q, network_walk, network_seconds, q_star)}
+        network_seconds, network, network_q, network_walk = (
+            time.perf_counter() - start,
+            failed.result,
+            None,
+            None,
+        )
+    return {
+        "seed": seed,
+        "Q matrix": summary(table, table.Q_matrix, table_walk, table_seconds, q_star),
+        "DQN": summary(network, network_q, network_walk, network_seconds, q_star),
+    }
 
 
 HEADER = "1st optimal  learning  env steps  seconds  |Q-Q*|  optimal      walk"
@@ -110,6 +122,7 @@ HEADER = "1st optimal  learning  env steps  seconds  |Q-Q*|  optimal      walk"
 
 def cells(result: dict) -> str:
     """One learner's columns, under HEADER; '-' where there is nothing to show."""
+
     def shown(value, spec: str, width: int) -> str:
         return f"{'-' if value is None else format(value, spec):>{width}}"
 
@@ -118,11 +131,17 @@ def cells(result: dict) -> str:
         walk = "fails"
     elif walk != "":
         walk = f"{walk:.0f} steps"
-    return "  ".join([
-        shown(result["first_optimal"], "d", 11), shown(result["learning"], "d", 8), shown(result["steps"], "d", 9),
-        shown(result["seconds"], ".2f", 7), shown(result["largest_error"], ".3f", 6),
-        shown(result["agreement"], ".0%", 7), f"{walk:>9}",
-    ])
+    return "  ".join(
+        [
+            shown(result["first_optimal"], "d", 11),
+            shown(result["learning"], "d", 8),
+            shown(result["steps"], "d", 9),
+            shown(result["seconds"], ".2f", 7),
+            shown(result["largest_error"], ".3f", 6),
+            shown(result["agreement"], ".0%", 7),
+            f"{walk:>9}",
+        ]
+    )
 
 
 def median_of(runs: list[dict], learner: str) -> dict:
@@ -138,12 +157,24 @@ def median_of(runs: list[dict], learner: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=seed_range, default=seed_range("0-19"), help="e.g. 0-19 (default)")
-    parser.add_argument("--episodes", type=whole_number(1), default=3000, help="learning episodes (default 3000)")
-    parser.add_argument("--lr", type=q_learning.fraction, default=0.5, help="the Q matrix's lr (default 0.5)")
-    parser.add_argument("--workers", type=whole_number(1), default=1,
-                        help="processes training at once (default 1: two at a time on two cores slow each other's seconds)")
-    parser.add_argument("--picture", type=Path, default=PICTURE, help="where to write the picture (default docs/)")
+    parser.add_argument(
+        "--seeds", type=seed_range, default=seed_range("0-19"), help="e.g. 0-19 (default)"
+    )
+    parser.add_argument(
+        "--episodes", type=whole_number(1), default=3000, help="learning episodes (default 3000)"
+    )
+    parser.add_argument(
+        "--lr", type=q_learning.fraction, default=0.5, help="the Q matrix's lr (default 0.5)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=whole_number(1),
+        default=1,
+        help="processes training at once (default 1: two at a time on two cores slow each other's seconds)",
+    )
+    parser.add_argument(
+        "--picture", type=Path, default=PICTURE, help="where to write the picture (default docs/)"
+    )
     args = parser.parse_args()
     if not args.seeds:
         parser.error("argument --seeds: the range is empty")
@@ -153,32 +184,62 @@ def main() -> int:
     rules = CliffWalkingDQN()
     q_star = optimal_q_values(rules.discount_factor, rules._process_episode)
     with ProcessPoolExecutor(args.workers, initializer=warm_up) as pool:
-        runs = list(pool.map(partial(train_both, episodes=args.episodes, lr=args.lr, q_star=q_star), args.seeds))
+        runs = list(
+            pool.map(
+                partial(train_both, episodes=args.episodes, lr=args.lr, q_star=q_star), args.seeds
+            )
+        )
 
-    print(f"{args.episodes} learning episodes a run, episodes capped at {rules.max_episode_steps} steps,"
-          f" discount_factor {rules.discount_factor}; the Q matrix's lr {args.lr}")
+    print(
+        f"{args.episodes} learning episodes a run, episodes capped at {rules.max_episode_steps} steps,"
+        f" discount_factor {rules.discount_factor}; the Q matrix's lr {args.lr}"
+    )
     print(f"{'':14}  {'Q matrix':-^{len(HEADER)}}  |  {'DQN':-^{len(HEADER)}}")
     print(f"seed  1st goal  {HEADER}  |  {HEADER}")
     for run in runs:
-        goals = sorted({run[learner]["first_goal"] or 0 for learner in LEARNERS})  # the same, by shared seeding
+        goals = sorted(
+            {run[learner]["first_goal"] or 0 for learner in LEARNERS}
+        )  # the same, by shared seeding
         goal = "/".join(str(g) if g else "never" for g in goals)
         print(f"{run['seed']:4d}  {goal:>8}  {cells(run['Q matrix'])}  |  {cells(run['DQN'])}")
-    print(f"{'median':>14}  {cells(median_of(runs, 'Q matrix'))}  |  {cells(median_of(runs, 'DQN'))}")
+    print(
+        f"{'median':>14}  {cells(median_of(runs, 'Q matrix'))}  |  {cells(median_of(runs, 'DQN'))}"
+    )
 
     steady = {}
-    for learner in LEARNERS:  # per seed, the share of learning episodes from the first optimal walk on
-        shares = [run[learner]["optimal_after"][run[learner]["learning"] - 1:].mean()
-                  for run in runs if run[learner]["learning"]]
-        steady[learner] = f"{statistics.median(shares):.0%} (lowest {min(shares):.0%})" if shares else "-"
-    print("After its first optimal walk, the greedy walk stays optimal after a median "
-          + " and ".join(f"{share} of the {learner}'s learning episodes" for learner, share in steady.items())
-          + " over the seeds.")
+    for (
+        learner
+    ) in LEARNERS:  # per seed, the share of learning episodes from the first optimal walk on
+        shares = [
+            run[learner]["optimal_after"][run[learner]["learning"] - 1 :].mean()
+            for run in runs
+            if run[learner]["learning"]
+        ]
+        steady[learner] = (
+            f"{statistics.median(shares):.0%} (lowest {min(shares):.0%})" if shares else "-"
+        )
+    print(
+        "After its first optimal walk, the greedy walk stays optimal after a median "
+        + " and ".join(
+            f"{share} of the {learner}'s learning episodes" for learner, share in steady.items()
+        )
+        + " over the seeds."
+    )
     parameters = sum(parameter.numel() for parameter in DQN(*q_star.shape).parameters())
-    print(f"The Q matrix holds {q_star.size} numbers ({q_star.shape[0]} states x {q_star.shape[1]} actions);"
-          f" the network has {parameters:,} parameters.")
-    solved = {learner: sum(run[learner]["walk"] == OPTIMAL_PATH_LENGTH for run in runs) for learner in LEARNERS}
-    print(" ".join(f"{learner}: {count} of {len(runs)} seeds end on the optimal {OPTIMAL_PATH_LENGTH}-step walk."
-                   for learner, count in solved.items()))
+    print(
+        f"The Q matrix holds {q_star.size} numbers ({q_star.shape[0]} states x {q_star.shape[1]} actions);"
+        f" the network has {parameters:,} parameters."
+    )
+    solved = {
+        learner: sum(run[learner]["walk"] == OPTIMAL_PATH_LENGTH for run in runs)
+        for learner in LEARNERS
+    }
+    print(
+        " ".join(
+            f"{learner}: {count} of {len(runs)} seeds end on the optimal {OPTIMAL_PATH_LENGTH}-step walk."
+            for learner, count in solved.items()
+        )
+    )
 
     optimal_shares = {}
     for learner, name in LEARNERS.items():
@@ -191,11 +252,19 @@ def main() -> int:
     for learner, name in LEARNERS.items():
         result = first[learner]
         if result["q_values"] is not None:
-            grids.append((f"{name}, seed {first['seed']}: greedy action (arrow) and max Q (colour);"
-                          f" largest |Q - Q*| = {result['largest_error']:.3f}", result["q_values"], result["disagreeing"]))
+            grids.append(
+                (
+                    f"{name}, seed {first['seed']}: greedy action (arrow) and max Q (colour);"
+                    f" largest |Q - Q*| = {result['largest_error']:.3f}",
+                    result["q_values"],
+                    result["disagreeing"],
+                )
+            )
     plots.plot_table_vs_network(optimal_shares, grids, q_star, len(runs), args.picture)
     picture = args.picture.resolve()
-    print(f"Picture: {picture.relative_to(Path.cwd()) if picture.is_relative_to(Path.cwd()) else picture}")
+    print(
+        f"Picture: {picture.relative_to(Path.cwd()) if picture.is_relative_to(Path.cwd()) else picture}"
+    )
     return 0 if all(count == len(runs) for count in solved.values()) else 1
 
 

@@ -68,26 +68,45 @@ print(json.dumps({{"status": status, "seconds": seconds}}))
 
 def main() -> int:
     parser = OneLineArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=whole_number(1), default=5, help="fresh processes to time (default 5)")
-    parser.add_argument("flags", nargs="*", help="flags for cliff_walking_dqn.py, after -- (default: --seed 0)")
+    parser.add_argument(
+        "--runs", type=whole_number(1), default=5, help="fresh processes to time (default 5)"
+    )
+    parser.add_argument(
+        "flags", nargs="*", help="flags for cliff_walking_dqn.py, after -- (default: --seed 0)"
+    )
     args = parser.parse_args()
     flags = args.flags or ["--seed", "0"]
     totals = []
     with tempfile.TemporaryDirectory() as folder:
-        run_flags = [*flags, "--model", os.path.join(folder, "model.pt"), "--plots", folder, "--render", "none"]
+        run_flags = [
+            *flags,
+            "--model",
+            os.path.join(folder, "model.pt"),
+            "--plots",
+            folder,
+            "--render",
+            "none",
+        ]
         if "--test-only" in flags:
             run_flags[run_flags.index("--model") + 1] = os.path.join(ROOT, "cliff_walking_dql.pt")
         environment = {**os.environ, "TQDM_DISABLE": "1"}
         for run in range(args.runs):
-            done = subprocess.run([sys.executable, "-c", ONE_RUN.format(root=ROOT, args=run_flags)],
-                                  capture_output=True, text=True, env=environment, cwd=folder)
+            done = subprocess.run(
+                [sys.executable, "-c", ONE_RUN.format(root=ROOT, args=run_flags)],
+                capture_output=True,
+                text=True,
+                env=environment,
+                cwd=folder,
+            )
             if done.returncode != 0:
                 sys.exit(f"run {run + 1} failed: {done.stderr.strip().splitlines()[-1]}")
             seconds = json.loads(done.stdout.splitlines()[-1])["seconds"]
             totals.append(sum(seconds.values()))
             parts = "  ".join(f"{label} {value:.3f}" for label, value in seconds.items())
             print(f"run {run + 1}: pictures {totals[-1]:.2f} s ({parts})", flush=True)
-    print(f"median over {args.runs} runs: {statistics.median(totals):.2f} s (fastest {min(totals):.2f} s)")
+    print(
+        f"median over {args.runs} runs: {statistics.median(totals):.2f} s (fastest {min(totals):.2f} s)"
+    )
     return 0
 
 

@@ -9,10 +9,24 @@ import random
 import sys
 from pathlib import Path
 
-from ours.environment import (ACTION_NAMES, GOAL_STATE, OPTIMAL_PATH_LENGTH, STANDABLE_STATES, START_STATE, MissingEnvironment,
-                         environment_id, make_env)
+from ours.environment import (
+    ACTION_NAMES,
+    GOAL_STATE,
+    OPTIMAL_PATH_LENGTH,
+    STANDABLE_STATES,
+    START_STATE,
+    MissingEnvironment,
+    environment_id,
+    make_env,
+)
 from ours.episode_replay import has_display, show_episode
-from ours.exact_optimum import compare_with_optimum, outcome_table, policy_values, success_within, value_iteration
+from ours.exact_optimum import (
+    compare_with_optimum,
+    outcome_table,
+    policy_values,
+    success_within,
+    value_iteration,
+)
 from ours.model_file import MODEL_FILE, ModelFileError
 from ours.results import TestResult, TrainingFailed, TrainingInterrupted, TrainingResult
 
@@ -32,6 +46,7 @@ class OneLineArgumentParser(argparse.ArgumentParser):
 
 def whole_number(minimum: int, maximum: int | None = None):
     """An argparse type: a whole number within bounds, refused in one line otherwise."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -41,11 +56,13 @@ def whole_number(minimum: int, maximum: int | None = None):
             allowed = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
             raise argparse.ArgumentTypeError(f"must be {allowed}, got {value}")
         return value
+
     return parse
 
 
 def real_number(minimum: float, maximum: float | None = None, minimum_allowed: bool = True):
     """An argparse type: a finite number within bounds (the minimum itself allowed or not)."""
+
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -57,17 +74,34 @@ def real_number(minimum: float, maximum: float | None = None, minimum_allowed: b
             allowed = lowest if maximum is None else f"from {minimum:g} to {maximum:g}"
             raise argparse.ArgumentTypeError(f"must be {allowed}, got {text}")
         return value
+
     return parse
 
 
 # The hyperparameters a reader can change: the article's five, then the time limit, which is ours.
 HYPERPARAMETER_FLAGS = {
     "learning_rate": (real_number(0, minimum_allowed=False), "LR", "Adam's step size"),
-    "discount_factor": (real_number(0, 1), "GAMMA", "gamma, the weight of the next state's value in the target"),
-    "network_sync_rate": (whole_number(0), "STEPS", "steps between two target-network syncs (0: after every learning episode)"),
+    "discount_factor": (
+        real_number(0, 1),
+        "GAMMA",
+        "gamma, the weight of the next state's value in the target",
+    ),
+    "network_sync_rate": (
+        whole_number(0),
+        "STEPS",
+        "steps between two target-network syncs (0: after every learning episode)",
+    ),
     "replay_memory_size": (whole_number(1), "N", "transitions the replay memory keeps"),
-    "mini_batch_size": (whole_number(1), "N", "transitions sampled for one optimize step (fewer than the memory holds)"),
-    "max_episode_steps": (whole_number(OPTIMAL_PATH_LENGTH), "STEPS", "time limit of a training episode (ours; at least the 13 of the optimal path)"),
+    "mini_batch_size": (
+        whole_number(1),
+        "N",
+        "transitions sampled for one optimize step (fewer than the memory holds)",
+    ),
+    "max_episode_steps": (
+        whole_number(OPTIMAL_PATH_LENGTH),
+        "STEPS",
+        "time limit of a training episode (ours; at least the 13 of the optimal path)",
+    ),
 }
 
 
@@ -76,24 +110,34 @@ def add_hyperparameter_flags(parser: argparse.ArgumentParser, agent) -> None:
     group = parser.add_argument_group("hyperparameters (defaults: the article's values)")
     for name, (kind, metavar, meaning) in HYPERPARAMETER_FLAGS.items():
         default = getattr(agent, name)
-        group.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default, metavar=metavar,
-                           help=f"{meaning} (default {default:g})")
+        group.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=kind,
+            default=default,
+            metavar=metavar,
+            help=f"{meaning} (default {default:g})",
+        )
 
 
 def hyperparameters(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
     """The hyperparameter flags' values, by attribute name, refused in one line where they clash."""
     if args.mini_batch_size >= args.replay_memory_size:
-        parser.error(f"argument --mini-batch-size: must be smaller than --replay-memory-size ({args.replay_memory_size}),"
-                     f" which learning waits for the memory to exceed, got {args.mini_batch_size}")
+        parser.error(
+            f"argument --mini-batch-size: must be smaller than --replay-memory-size ({args.replay_memory_size}),"
+            f" which learning waits for the memory to exceed, got {args.mini_batch_size}"
+        )
     return {name: getattr(args, name) for name in HYPERPARAMETER_FLAGS}
 
 
 def describe(settings: dict) -> str:
     """The values a run used, in one line: for its summary and its picture."""
+
     def shown(name, value):
         if value is True:  # a switch such as slippery: its name says it
             return name
-        return f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"  # a seed stays whole
+        return (
+            f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+        )  # a seed stays whole
 
     return ", ".join(shown(name, value) for name, value in settings.items())
 
@@ -101,22 +145,54 @@ def describe(settings: dict) -> str:
 def parse_args(argv=None, agent=None) -> argparse.Namespace:
     """The flags; the hyperparameters' defaults are ``agent``'s. A run without --seed gets a random
     seed, which the run prints; ``args.hyperparameters`` holds the values of the hyperparameter flags."""
-    parser = OneLineArgumentParser(description="Train a Deep Q-network on CliffWalking, save it, and test it.")
-    parser.add_argument("--episodes", type=whole_number(1), default=3000, help="training episodes that learn (default 3000)")
-    parser.add_argument("--test-episodes", type=whole_number(1), default=100, help="test episodes (default 100)")
-    parser.add_argument("--seed", type=whole_number(0, MAX_SEED), help="seed for a repeatable run (default: a random one, printed)")
-    parser.add_argument("--model", default=MODEL_FILE, help=f"model file that training writes and the test reads (default {MODEL_FILE})")
-    parser.add_argument("--test-only", action="store_true", help="skip training and test the saved model")
-    parser.add_argument("--save-last", action="store_true",
-                        help="save the network as it is after the last episode, as the article does (default: the best one seen)")
+    parser = OneLineArgumentParser(
+        description="Train a Deep Q-network on CliffWalking, save it, and test it."
+    )
     parser.add_argument(
-        "--render", choices=("auto", "human", "ansi", "none"), default="auto",
+        "--episodes",
+        type=whole_number(1),
+        default=3000,
+        help="training episodes that learn (default 3000)",
+    )
+    parser.add_argument(
+        "--test-episodes", type=whole_number(1), default=100, help="test episodes (default 100)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=whole_number(0, MAX_SEED),
+        help="seed for a repeatable run (default: a random one, printed)",
+    )
+    parser.add_argument(
+        "--model",
+        default=MODEL_FILE,
+        help=f"model file that training writes and the test reads (default {MODEL_FILE})",
+    )
+    parser.add_argument(
+        "--test-only", action="store_true", help="skip training and test the saved model"
+    )
+    parser.add_argument(
+        "--save-last",
+        action="store_true",
+        help="save the network as it is after the last episode, as the article does (default: the best one seen)",
+    )
+    parser.add_argument(
+        "--render",
+        choices=("auto", "human", "ansi", "none"),
+        default="auto",
         help="how to show the first test episode: auto (a window if there is a display, else text), human, ansi, none",
     )
-    parser.add_argument("--plots", default=".", metavar="DIR", help="folder for the pictures of the run (default: here)")
+    parser.add_argument(
+        "--plots",
+        default=".",
+        metavar="DIR",
+        help="folder for the pictures of the run (default: here)",
+    )
     parser.add_argument("--no-plots", action="store_true", help="write no pictures")
-    parser.add_argument("--slippery", action="store_true",
-                        help="train and test on CliffWalkingSlippery-v1, where a move may go to either side (Gymnasium 1.2 on)")
+    parser.add_argument(
+        "--slippery",
+        action="store_true",
+        help="train and test on CliffWalkingSlippery-v1, where a move may go to either side (Gymnasium 1.2 on)",
+    )
     add_hyperparameter_flags(parser, agent)
     args = parser.parse_args(argv)
     args.hyperparameters = hyperparameters(parser, args)
@@ -132,7 +208,9 @@ def resolve_render_mode(choice: str) -> str | None:
     if choice == "auto":
         return "human" if has_display() else "ansi"
     if choice == "human" and not has_display():
-        raise UserError("--render human needs a display, and none is set (DISPLAY is empty): use --render ansi")
+        raise UserError(
+            "--render human needs a display, and none is set (DISPLAY is empty): use --render ansi"
+        )
     return None if choice == "none" else choice
 
 
@@ -142,7 +220,9 @@ def check_writable_folder(path, what: str) -> None:
         raise UserError(f"model file '{path}' is a folder: point --model at a .pt file")
     folder = Path(path).resolve().parent if what == "model file" else Path(path).resolve()
     if not folder.is_dir():
-        raise UserError(f"folder '{folder}' for the {what} does not exist: create it or choose another path")
+        raise UserError(
+            f"folder '{folder}' for the {what} does not exist: create it or choose another path"
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UserError(f"folder '{folder}' for the {what} is not writable: choose another path")
 
@@ -175,13 +255,21 @@ class OneLineErrors:
         if isinstance(error, (UserError, ModelFileError, MissingEnvironment)):
             message, self.exit_status = f"error: {error}", 2
         elif isinstance(error, TrainingFailed):
-            message, self.exit_status = f"Training failed: {error}. {unchanged}: try another --seed or more --episodes.", 1
+            message, self.exit_status = (
+                f"Training failed: {error}. {unchanged}: try another --seed or more --episodes.",
+                1,
+            )
         elif isinstance(error, TrainingInterrupted):
             message, self.exit_status = f"Interrupted: {error}. {unchanged}.", 130
         elif isinstance(error, KeyboardInterrupt):
             message, self.exit_status = "Interrupted.", 130
-        elif isinstance(error, OSError):  # a full disk, a file that vanished, a permission the check missed
-            message, self.exit_status = f"error: could not write '{error.filename}': {error.strerror}", 2
+        elif isinstance(
+            error, OSError
+        ):  # a full disk, a file that vanished, a permission the check missed
+            message, self.exit_status = (
+                f"error: could not write '{error.filename}': {error.strerror}",
+                2,
+            )
         else:
             return False  # no error, or a bug: let it show
         print(message, file=sys.stderr)
@@ -213,15 +301,24 @@ def report_training(result: TrainingResult, args: argparse.Namespace) -> None:
     """The summary of a training run, failed or not, with the values it used, and its picture."""
     settings = describe({**args.hyperparameters, "episodes": args.episodes, "seed": args.seed})
     played = len(result.rewards_per_episode)
-    first_goal = (f"the goal was first reached in episode {result.first_goal_episode}" if result.first_goal_episode
-                  else "the goal was never reached")
-    print(f"Trained with {settings}.\nPlayed {played} episodes: {first_goal}; {len(result.epsilon_history)} episodes learned.")
+    first_goal = (
+        f"the goal was first reached in episode {result.first_goal_episode}"
+        if result.first_goal_episode
+        else "the goal was never reached"
+    )
+    print(
+        f"Trained with {settings}.\nPlayed {played} episodes: {first_goal}; {len(result.epsilon_history)} episodes learned."
+    )
     if result.saved_episode is not None and args.save_last:
-        print(f"Saved to {args.model} the network after the last episode (--save-last, as the article does):"
-              f" {_how_good(result, last=True)}. The best network seen, of episode {result.saved_episode}:"
-              f" {_how_good(result)}.")
+        print(
+            f"Saved to {args.model} the network after the last episode (--save-last, as the article does):"
+            f" {_how_good(result, last=True)}. The best network seen, of episode {result.saved_episode}:"
+            f" {_how_good(result)}."
+        )
     elif result.saved_episode is not None:
-        print(f"Saved to {args.model} the network as of episode {result.saved_episode}: {_how_good(result)}.")
+        print(
+            f"Saved to {args.model} the network as of episode {result.saved_episode}: {_how_good(result)}."
+        )
     if args.plots:
         with _pictures() as plots:
             plots.plot_training(result, args.plots / plots.TRAINING_PLOT, settings)
@@ -236,8 +333,10 @@ def _how_good(result: TrainingResult, last: bool = False) -> str:
 
 
 def _worth(value: float, v_star: float) -> str:
-    return (f"its greedy policy is worth {value:.4g} from the start, {value / v_star:.0%} of V* = {v_star:.4g}"
-            " (exact, over every slip)")
+    return (
+        f"its greedy policy is worth {value:.4g} from the start, {value / v_star:.0%} of V* = {v_star:.4g}"
+        " (exact, over every slip)"
+    )
 
 
 def _walk(length: float) -> str:
@@ -254,11 +353,15 @@ def report_test(result: TestResult, agent, args: argparse.Namespace) -> None:
     if result.slippery:
         report_slippery_test(result, agent, outcomes, q_star)
     elif result.path[-1] == GOAL_STATE:
-        print(f"Path walked: {result.path_length} steps (the optimal path takes {OPTIMAL_PATH_LENGTH})")
+        print(
+            f"Path walked: {result.path_length} steps (the optimal path takes {OPTIMAL_PATH_LENGTH})"
+        )
     else:
         print(f"Path walked: {result.path_length} steps without reaching the goal")
 
-    largest_error, agreement, disagreeing = comparison = compare_with_optimum(result.q_values, q_star)
+    largest_error, agreement, disagreeing = comparison = compare_with_optimum(
+        result.q_values, q_star
+    )
     print(
         f"Against the exact optimum Q* (value iteration{', over every slip' if result.slippery else ''}):"
         f" greedy action optimal in {agreement:.0%} of the"
@@ -270,13 +373,21 @@ def report_test(result: TestResult, agent, args: argparse.Namespace) -> None:
     if args.plots:
         chose = "chose " if result.slippery else ""  # where the agent went is in the frame
         captions = ["start"] + [
-            f"step {step} of {result.path_length}: {chose}{ACTION_NAMES[action]}" for step, action in enumerate(result.actions, 1)
+            f"step {step} of {result.path_length}: {chose}{ACTION_NAMES[action]}"
+            for step, action in enumerate(result.actions, 1)
         ]
         fps = make_env().metadata["render_fps"]
         with _pictures() as plots:
-            plots.plot_policy(result.q_values, q_star, (*comparison, STANDABLE_STATES),
-                              args.plots / plots.POLICY_PLOT, result.slippery)
-            frames = show_episode(result.actions, "rgb_array", slippery=result.slippery, reset_seed=result.reset_seed)
+            plots.plot_policy(
+                result.q_values,
+                q_star,
+                (*comparison, STANDABLE_STATES),
+                args.plots / plots.POLICY_PLOT,
+                result.slippery,
+            )
+            frames = show_episode(
+                result.actions, "rgb_array", slippery=result.slippery, reset_seed=result.reset_seed
+            )
             plots.save_episode_gif(frames, fps, captions, args.plots / plots.TEST_GIF)
         print(f"Pictures: {args.plots / plots.POLICY_PLOT}, {args.plots / plots.TEST_GIF}")
 
@@ -286,12 +397,16 @@ def report_slippery_test(result: TestResult, agent, outcomes, q_star) -> None:
     exactly, over every slip, within the test's step limit."""
     reached = [steps for steps, goal in result.episode_steps if goal]
     first = "reached the goal" if result.path[-1] == GOAL_STATE else "did not reach the goal"
-    print(f"First episode: {result.path_length} steps, {first}. Mean steps: {_mean(s for s, _ in result.episode_steps)}"
-          f" per episode, {_mean(reached)} in the {len(reached)} of {len(result.episode_steps)} that reached the goal")
+    print(
+        f"First episode: {result.path_length} steps, {first}. Mean steps: {_mean(s for s, _ in result.episode_steps)}"
+        f" per episode, {_mean(reached)} in the {len(reached)} of {len(result.episode_steps)} that reached the goal"
+    )
     limit = agent.test_max_steps + 1  # the test stops an episode after this many steps
     greedy, optimal = result.q_values.argmax(axis=1), q_star.argmax(axis=1)
-    print(f"Exact, over every slip, within the test's {limit} steps: this greedy policy reaches the goal with probability"
-          f" {success_within(outcomes, greedy, limit):.1%}, the optimal policy with {success_within(outcomes, optimal, limit):.1%}")
+    print(
+        f"Exact, over every slip, within the test's {limit} steps: this greedy policy reaches the goal with probability"
+        f" {success_within(outcomes, greedy, limit):.1%}, the optimal policy with {success_within(outcomes, optimal, limit):.1%}"
+    )
     value = policy_values(outcomes, agent.discount_factor, greedy)[START_STATE]
     print(f"With gamma {agent.discount_factor:g}, {_worth(value, q_star[START_STATE].max())}")
 

@@ -26,14 +26,20 @@ def environment_id(slippery: bool = False) -> str:
     ``slippery``, CliffWalkingSlippery-v1, which only Gymnasium 1.2 and later have."""
     if slippery:
         if SLIPPERY_ID not in gym.registry:
-            raise MissingEnvironment(f"--slippery needs Gymnasium 1.2 or later, which registers {SLIPPERY_ID};"
-                                     f" this is Gymnasium {gym.__version__}")
+            raise MissingEnvironment(
+                f"--slippery needs Gymnasium 1.2 or later, which registers {SLIPPERY_ID};"
+                f" this is Gymnasium {gym.__version__}"
+            )
         return SLIPPERY_ID
     return "CliffWalking-v1" if "CliffWalking-v1" in gym.registry else "CliffWalking-v0"
 
 
-def make_env(render_mode: str | None = None, max_episode_steps: int | None = None, slippery: bool = False) -> gym.Env:
-    return gym.make(environment_id(slippery), render_mode=render_mode, max_episode_steps=max_episode_steps)
+def make_env(
+    render_mode: str | None = None, max_episode_steps: int | None = None, slippery: bool = False
+) -> gym.Env:
+    return gym.make(
+        environment_id(slippery), render_mode=render_mode, max_episode_steps=max_episode_steps
+    )
 
 
 def seed_everything(seed: int | None, env: gym.Env) -> None:

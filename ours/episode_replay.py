@@ -16,8 +16,14 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def show_episode(actions: list[int], render_mode: str, hold_seconds: float = 1.0, *, slippery: bool = False,
-                 reset_seed: int | None = None) -> list[np.ndarray]:
+def show_episode(
+    actions: list[int],
+    render_mode: str,
+    hold_seconds: float = 1.0,
+    *,
+    slippery: bool = False,
+    reset_seed: int | None = None,
+) -> list[np.ndarray]:
     """Replay an episode's actions in an environment that renders it: in a pygame window ("human"),
     as text printed here ("ansi"), or as frames returned ("rgb_array").
 
@@ -37,7 +43,9 @@ def show_episode(actions: list[int], render_mode: str, hold_seconds: float = 1.0
             if action is not None:
                 env.step(action)  # in "human" mode this draws the frame
             if render_mode == "ansi":
-                print(f"{'start' if step == 0 else f'step {step}: {ACTION_NAMES[action]}'}\n{env.render()}")
+                print(
+                    f"{'start' if step == 0 else f'step {step}: {ACTION_NAMES[action]}'}\n{env.render()}"
+                )
             elif render_mode == "rgb_array":
                 frames.append(env.render())
             elif render_mode == "human" and _window_closed():

@@ -29,7 +29,8 @@ def outcome_table(env: gym.Env, process_episode) -> Outcomes:
     table = env.unwrapped.P
     rows = [[table[s][a] for a in sorted(table[s])] for s in sorted(table)]
     probabilities, next_states, env_rewards = (
-        np.array([[[outcome[field] for outcome in outcomes] for outcomes in row] for row in rows]) for field in (0, 1, 2)
+        np.array([[[outcome[field] for outcome in outcomes] for outcomes in row] for row in rows])
+        for field in (0, 1, 2)
     )
     terminated, rewards = np.vectorize(process_episode)(env_rewards, next_states)
     return Outcomes(probabilities.astype(float), next_states.astype(int), rewards, terminated)
@@ -40,7 +41,9 @@ def transition_table(env: gym.Env) -> tuple[list[list[int]], list[list[int]]]:
     entry of ``P`` has one outcome, with probability 1 (what the greedy walk needs)."""
     table = env.unwrapped.P
     if any(len(table[s][a]) != 1 for s in table for a in table[s]):
-        raise ValueError("the greedy walk needs the deterministic grid: this one has several outcomes per move")
+        raise ValueError(
+            "the greedy walk needs the deterministic grid: this one has several outcomes per move"
+        )
     next_states = [[int(table[s][a][0][1]) for a in sorted(table[s])] for s in sorted(table)]
     rewards = [[int(table[s][a][0][2]) for a in sorted(table[s])] for s in sorted(table)]
     return next_states, rewards
@@ -69,8 +72,12 @@ def _backup(outcomes: Outcomes, discount_factor: float, state_values: np.ndarray
     return (outcomes.probabilities * (outcomes.rewards + future)).sum(axis=2)
 
 
-def value_iteration(outcomes: Outcomes, discount_factor: float, tolerance: float = 1e-13,
-                    max_sweeps: int = 1_000_000) -> np.ndarray:
+def value_iteration(
+    outcomes: Outcomes,
+    discount_factor: float,
+    tolerance: float = 1e-13,
+    max_sweeps: int = 1_000_000,
+) -> np.ndarray:
     """Q*(s, a), one row per state: sweeps of Q(s, a) = E[r + gamma * max_a' Q(s', a')] until no value
     moves by more than ``tolerance``. On the deterministic grid the values stop changing, to the last
     bit, after a few dozen sweeps (a change there is either 0 or a power of gamma)."""
@@ -89,11 +96,20 @@ def policy_values(outcomes: Outcomes, discount_factor: float, actions) -> np.nda
     V = r + gamma * P V. States from which the policy can never end an episode are worth 0 (with
     gamma 1 their equations have no unique solution); for the others the equations have one."""
     states = np.arange(len(actions))
-    probabilities, next_states = outcomes.probabilities[states, actions], outcomes.next_states[states, actions]
+    probabilities, next_states = (
+        outcomes.probabilities[states, actions],
+        outcomes.next_states[states, actions],
+    )
     terminated = outcomes.terminated[states, actions]
     expected_rewards = (probabilities * outcomes.rewards[states, actions]).sum(axis=1)
-    moves = np.zeros((len(states), len(states)))  # probability of each state-to-state move that goes on
-    np.add.at(moves, (np.repeat(states, next_states.shape[1]), next_states.ravel()), (probabilities * ~terminated).ravel())
+    moves = np.zeros(
+        (len(states), len(states))
+    )  # probability of each state-to-state move that goes on
+    np.add.at(
+        moves,
+        (np.repeat(states, next_states.shape[1]), next_states.ravel()),
+        (probabilities * ~terminated).ravel(),
+    )
     can_end = (probabilities * terminated).sum(axis=1) > 0
     while True:  # states that reach an ending with some probability
         grown = can_end | (moves[:, can_end].sum(axis=1) > 0)
@@ -102,7 +118,9 @@ def policy_values(outcomes: Outcomes, discount_factor: float, actions) -> np.nda
         can_end = grown
     values = np.zeros(len(states))
     inner = np.ix_(can_end, can_end)
-    values[can_end] = np.linalg.solve(np.eye(can_end.sum()) - discount_factor * moves[inner], expected_rewards[can_end])
+    values[can_end] = np.linalg.solve(
+        np.eye(can_end.sum()) - discount_factor * moves[inner], expected_rewards[can_end]
+    )
     return values
 
 
@@ -110,7 +128,10 @@ def success_within(outcomes: Outcomes, actions, max_steps: int) -> float:
     """The exact probability that the policy taking ``actions[s]`` reaches the goal from the start within
     ``max_steps`` steps, over every outcome of every move (a fall ends the episode without success)."""
     states = np.arange(len(actions))
-    probabilities, next_states = outcomes.probabilities[states, actions], outcomes.next_states[states, actions]
+    probabilities, next_states = (
+        outcomes.probabilities[states, actions],
+        outcomes.next_states[states, actions],
+    )
     reached = outcomes.terminated[states, actions] & (outcomes.rewards[states, actions] > 0)
     going_on = ~outcomes.terminated[states, actions]
     where, success = np.zeros(len(states)), 0.0
@@ -126,10 +147,14 @@ def success_within(outcomes: Outcomes, actions, max_steps: int) -> float:
 def optimal_q_values(discount_factor: float, process_episode, slippery: bool = False) -> np.ndarray:
     """The exact Q-table the network stands in for: Q*(s, a) by value iteration on the environment's own
     table (the slippery one with ``slippery``), with the article's rewards and episode ends."""
-    return value_iteration(outcome_table(make_env(slippery=slippery), process_episode), discount_factor)
+    return value_iteration(
+        outcome_table(make_env(slippery=slippery), process_episode), discount_factor
+    )
 
 
-def compare_with_optimum(q_values: np.ndarray, q_star: np.ndarray) -> tuple[float, float, list[int]]:
+def compare_with_optimum(
+    q_values: np.ndarray, q_star: np.ndarray
+) -> tuple[float, float, list[int]]:
     """Largest |Q - Q*| over the standable states, the share of them where the greedy action is optimal,
     and the states where it is not. An action is optimal when it ties with Q*'s best (ties are common)."""
     largest_error = float(np.abs(q_values[STANDABLE_STATES] - q_star[STANDABLE_STATES]).max())

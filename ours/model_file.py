@@ -28,12 +28,16 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
     if path.is_dir():
         raise ModelFileError(f"model file '{path}' is a folder: point --model at a .pt file")
     if not path.is_file():
-        raise ModelFileError(f"model file '{path}' does not exist: {retrain}, or point --model at an existing file")
+        raise ModelFileError(
+            f"model file '{path}' does not exist: {retrain}, or point --model at an existing file"
+        )
     if path.stat().st_size == 0:
         raise ModelFileError(f"model file '{path}' is empty: {retrain}")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing them
+            warnings.simplefilter(
+                "ignore"
+            )  # torch warns about pickle protocols before refusing them
             state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises RuntimeError, EOFError, KeyError, UnpicklingError ...
         # torch names what it refused: "Unsupported global" (torch 2.4 on), "Unsupported class" (before)
@@ -42,7 +46,9 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
                 f"model file '{path}' was refused: it holds Python objects that would run code when loaded,"
                 f" not just weights; load only files you trust, or {retrain}"
             ) from None
-        raise ModelFileError(f"model file '{path}' is not a readable PyTorch weights file (corrupt or truncated): {retrain}") from None
+        raise ModelFileError(
+            f"model file '{path}' is not a readable PyTorch weights file (corrupt or truncated): {retrain}"
+        ) from None
 
     policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
     expected = {name: tuple(tensor.shape) for name, tensor in policy_dqn.state_dict().items()}
@@ -58,11 +64,16 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
         )
     policy_dqn.load_state_dict(state_dict)
     return policy_dqn
+
+
 def _pickle_calls_code(path: Path) -> bool:
     """Whether the file is a plain pickle that imports or calls something; read, never run."""
     try:
         with open(path, "rb") as file:
-            return any(op.name in ("GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ") for op, _, _ in pickletools.genops(file))
+            return any(
+                op.name in ("GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ")
+                for op, _, _ in pickletools.genops(file)
+            )
     except Exception:  # not a pickle at all
         return False
 
@@ -70,7 +81,9 @@ def _pickle_calls_code(path: Path) -> bool:
 def _describe(shapes: dict | None) -> str:
     if shapes is None:
         return "not a state_dict"
-    return ", ".join(f"{name} {'x'.join(map(str, shape))}" for name, shape in sorted(shapes.items()))
+    return ", ".join(
+        f"{name} {'x'.join(map(str, shape))}" for name, shape in sorted(shapes.items())
+    )
 
 
 def save_model(state_dict: dict, path) -> None:
@@ -79,13 +92,17 @@ def save_model(state_dict: dict, path) -> None:
     The rename is atomic, so an interrupt or a full disk leaves the previous model file whole.
     """
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(
+        dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(handle, "wb") as file:
             torch.save(state_dict, file)
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private; a model file needn't be
+        os.chmod(
+            temporary, 0o666 & ~umask
+        )  # mkstemp makes the file private; a model file needn't be
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

@@ -25,8 +25,15 @@ TRAINING_PLOT = "cliff_walking_dqn_training.png"
 POLICY_PLOT = "cliff_walking_dqn_policy.png"
 TEST_GIF = "cliff_walking_dqn_test.gif"
 MOVING_AVERAGE_EPISODES = 100
-OPTIMUM_TITLE = "Exact optimum Q* from value iteration: every optimal action (arrow) and max Q* (colour)"
-ARROWS = {0: (0, -1), 1: (1, 0), 2: (0, 1), 3: (-1, 0)}  # action -> (dx, dy), rows counted downwards
+OPTIMUM_TITLE = (
+    "Exact optimum Q* from value iteration: every optimal action (arrow) and max Q* (colour)"
+)
+ARROWS = {
+    0: (0, -1),
+    1: (1, 0),
+    2: (0, 1),
+    3: (-1, 0),
+}  # action -> (dx, dy), rows counted downwards
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
@@ -48,44 +55,97 @@ def plot_training(result, path: Path, settings: str = "") -> None:
     failed = "" if result.saved_episode else ": failed, no network walked from start to goal"
     grid = "CliffWalkingSlippery" if result.v_star is not None else "CliffWalking"
     figure.suptitle(f"Training: {grid} with a Deep Q-network{failed}", y=0.99)
-    figure.text(0.5, 0.958, settings, ha="center", va="center", color="dimgray",
-                fontsize="small" if len(settings) <= 125 else "x-small")  # one line, even with every flag
+    figure.text(
+        0.5,
+        0.958,
+        settings,
+        ha="center",
+        va="center",
+        color="dimgray",
+        fontsize="small" if len(settings) <= 125 else "x-small",
+    )  # one line, even with every flag
 
-    goal_axes.plot(episodes, moving_average(result.rewards_per_episode.astype(float), MOVING_AVERAGE_EPISODES),
-                   color="tab:green", label=f"goal reached (moving average of {MOVING_AVERAGE_EPISODES} episodes)")
-    if result.v_star is not None:  # slippery: each optimize step's greedy policy, valued exactly against V*
-        goal_axes.plot(episodes[learned], result.per_episode(result.start_values)[learned] / result.v_star, ".",
-                       markersize=2, color="tab:blue", label=f"greedy policy's exact value from the start / V* ({result.v_star:.3g})")
+    goal_axes.plot(
+        episodes,
+        moving_average(result.rewards_per_episode.astype(float), MOVING_AVERAGE_EPISODES),
+        color="tab:green",
+        label=f"goal reached (moving average of {MOVING_AVERAGE_EPISODES} episodes)",
+    )
+    if (
+        result.v_star is not None
+    ):  # slippery: each optimize step's greedy policy, valued exactly against V*
+        goal_axes.plot(
+            episodes[learned],
+            result.per_episode(result.start_values)[learned] / result.v_star,
+            ".",
+            markersize=2,
+            color="tab:blue",
+            label=f"greedy policy's exact value from the start / V* ({result.v_star:.3g})",
+        )
     goal_axes.set_ylabel("goal-reached rate" if result.v_star is None else "rate; value / V*")
     goal_axes.set_ylim(-0.02, 1.02)
 
-    steps_axes.plot(episodes, result.steps_per_episode, color="tab:gray", linewidth=0.5, alpha=0.6,
-                    label="steps in the episode (exploring included)")
+    steps_axes.plot(
+        episodes,
+        result.steps_per_episode,
+        color="tab:gray",
+        linewidth=0.5,
+        alpha=0.6,
+        label="steps in the episode (exploring included)",
+    )
     walk = np.where(np.isinf(walk_length), np.nan, walk_length)
     if result.v_star is None:  # the greedy walk repeats itself only on the deterministic grid
-        steps_axes.plot(episodes[learned], walk[learned], ".", markersize=2, color="tab:blue",
-                        label="greedy walk from start to goal after the optimize step")
-        steps_axes.axhline(OPTIMAL_PATH_LENGTH, color="black", linestyle=":", linewidth=1,
-                           label=f"optimal path: {OPTIMAL_PATH_LENGTH} steps")
+        steps_axes.plot(
+            episodes[learned],
+            walk[learned],
+            ".",
+            markersize=2,
+            color="tab:blue",
+            label="greedy walk from start to goal after the optimize step",
+        )
+        steps_axes.axhline(
+            OPTIMAL_PATH_LENGTH,
+            color="black",
+            linestyle=":",
+            linewidth=1,
+            label=f"optimal path: {OPTIMAL_PATH_LENGTH} steps",
+        )
     steps_axes.set_ylabel("steps")
     _log_scale(steps_axes)
 
-    epsilon_axes.plot(episodes, result.per_episode(result.epsilon_history, before_learning=1.0), color="tab:orange",
-                      label="epsilon (share of random actions)")
+    epsilon_axes.plot(
+        episodes,
+        result.per_episode(result.epsilon_history, before_learning=1.0),
+        color="tab:orange",
+        label="epsilon (share of random actions)",
+    )
     epsilon_axes.set_ylabel("epsilon")
 
-    loss_axes.plot(episodes[learned], result.per_episode(result.loss_history)[learned], color="tab:red",
-                   linewidth=0.5, label="loss of the episode's optimize step")
+    loss_axes.plot(
+        episodes[learned],
+        result.per_episode(result.loss_history)[learned],
+        color="tab:red",
+        linewidth=0.5,
+        label="loss of the episode's optimize step",
+    )
     loss_axes.set_ylabel("MSE loss")
     _log_scale(loss_axes)
     loss_axes.set_xlabel("episode")
 
     marks = []  # the vertical lines, drawn on every panel and explained in the top one's legend
     if result.first_goal_episode:
-        marks.append((result.first_goal_episode, "tab:purple", "--",
-                      f"first goal: learning starts (episode {result.first_goal_episode})"))
+        marks.append(
+            (
+                result.first_goal_episode,
+                "tab:purple",
+                "--",
+                f"first goal: learning starts (episode {result.first_goal_episode})",
+            )
+        )
     if result.saved_episode:
-        marks.append((result.saved_episode, "black", "-.", f"network saved (episode {result.saved_episode})"))
+        marks.append(
+            (result.saved_episode, "black", "-.", f"network saved (episode {result.saved_episode})")
+        )
     for axes in (goal_axes, steps_axes, epsilon_axes, loss_axes):
         for episode, color, style, label in marks:
             axes.axvline(episode, color=color, linestyle=style, linewidth=1, label=label)
@@ -93,8 +153,13 @@ def plot_training(result, path: Path, settings: str = "") -> None:
     goal_axes.legend(loc="upper left", fontsize="small")
     for axes in (steps_axes, epsilon_axes, loss_axes):
         handles, labels = axes.get_legend_handles_labels()
-        axes.legend(handles[: len(handles) - len(marks)], labels[: len(labels) - len(marks)], loc="upper right",
-                    fontsize="small", framealpha=0.9)
+        axes.legend(
+            handles[: len(handles) - len(marks)],
+            labels[: len(labels) - len(marks)],
+            loc="upper right",
+            fontsize="small",
+            framealpha=0.9,
+        )
     figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
 
 
@@ -120,15 +185,39 @@ def _draw_grid(axes, values: np.ndarray, arrows: dict, title: str, norm: Normali
             starts.append((column, row))
             directions.append(ARROWS[int(action)])
     (x, y), (dx, dy) = np.transpose(starts), np.transpose(directions)
-    axes.quiver(x, y, dx, dy, color="white", angles="xy", scale_units="xy", scale=1 / 0.36, width=0.0025,
-                headwidth=4, headlength=4, headaxislength=3.5)
+    axes.quiver(
+        x,
+        y,
+        dx,
+        dy,
+        color="white",
+        angles="xy",
+        scale_units="xy",
+        scale=1 / 0.36,
+        width=0.0025,
+        headwidth=4,
+        headlength=4,
+        headaxislength=3.5,
+    )
     for state in marked:
         row, column = divmod(state, GRID_COLUMNS)
-        axes.add_patch(Rectangle((column - 0.46, row - 0.46), 0.92, 0.92, fill=False, edgecolor="red", linewidth=2.5))
+        axes.add_patch(
+            Rectangle(
+                (column - 0.46, row - 0.46), 0.92, 0.92, fill=False, edgecolor="red", linewidth=2.5
+            )
+        )
     for state, label in ((START_STATE, "S"), (GOAL_STATE, "G")):
         row, column = divmod(state, GRID_COLUMNS)
-        axes.text(column - 0.42, row - 0.42, label, ha="left", va="top", fontsize=11, fontweight="bold",
-                  color="white" if label == "S" else "black")
+        axes.text(
+            column - 0.42,
+            row - 0.42,
+            label,
+            ha="left",
+            va="top",
+            fontsize=11,
+            fontweight="bold",
+            color="white" if label == "S" else "black",
+        )
     axes.set_title(title)
     axes.set_xticks(range(GRID_COLUMNS))
     axes.set_yticks(range(GRID_ROWS))
@@ -137,8 +226,15 @@ def _draw_grid(axes, values: np.ndarray, arrows: dict, title: str, norm: Normali
     return image
 
 
-def _draw_q_values(axes, q_values: np.ndarray, standable, title: str, norm: Normalize, marked=(),
-                   every_best_action: bool = False):
+def _draw_q_values(
+    axes,
+    q_values: np.ndarray,
+    standable,
+    title: str,
+    norm: Normalize,
+    marked=(),
+    every_best_action: bool = False,
+):
     """A learner's Q-values on the grid, in the cells the agent can stand on: max Q as colour and the
     greedy action as an arrow, or with ``every_best_action`` every action tied with the best (for Q*)."""
     values = np.full(GRID_ROWS * GRID_COLUMNS, np.nan)
@@ -150,7 +246,9 @@ def _draw_q_values(axes, q_values: np.ndarray, standable, title: str, norm: Norm
     return _draw_grid(axes, values, arrows, title, norm, marked)
 
 
-def plot_policy(q_values: np.ndarray, q_star: np.ndarray, comparison, path: Path, slippery: bool = False) -> None:
+def plot_policy(
+    q_values: np.ndarray, q_star: np.ndarray, comparison, path: Path, slippery: bool = False
+) -> None:
     """The network's greedy policy and state values above the exact ones, disagreements marked.
 
     ``comparison`` is (largest |Q - Q*|, share of agreeing cells, disagreeing states, standable states);
@@ -161,21 +259,45 @@ def plot_policy(q_values: np.ndarray, q_star: np.ndarray, comparison, path: Path
     figure = Figure(figsize=(11, 7.5))
     figure.subplots_adjust(left=0.1, right=0.86, bottom=0.14, top=0.91, hspace=0.38)
     network_axes, optimum_axes = figure.subplots(2, 1)
-    _draw_q_values(network_axes, q_values, standable, "Deep Q-network: its greedy action (arrow) and max Q (colour)",
-                   norm, disagreeing)
-    optimum_title = OPTIMUM_TITLE.replace("iteration", "iteration over every slip") if slippery else OPTIMUM_TITLE
-    image = _draw_q_values(optimum_axes, q_star, standable, optimum_title, norm, every_best_action=True)
-    figure.colorbar(image, cax=figure.add_axes((0.9, 0.2, 0.018, 0.65)), label="max over actions of Q(s, a)")
-    figure.suptitle(f"Learned policy against the optimum: greedy action optimal in {agreement:.0%} of the"
-                    f" {len(standable)} cells, largest |Q - Q*| = {largest_error:.3f}", fontweight="bold")
-    figure.legend(handles=[Patch(color="dimgray", label="cliff"),
-                           Patch(fill=False, edgecolor="red", linewidth=2.5, label="network's action not optimal"),
-                           Patch(color="none", label="S start, G goal")],
-                  loc="lower center", ncols=3)
+    _draw_q_values(
+        network_axes,
+        q_values,
+        standable,
+        "Deep Q-network: its greedy action (arrow) and max Q (colour)",
+        norm,
+        disagreeing,
+    )
+    optimum_title = (
+        OPTIMUM_TITLE.replace("iteration", "iteration over every slip")
+        if slippery
+        else OPTIMUM_TITLE
+    )
+    image = _draw_q_values(
+        optimum_axes, q_star, standable, optimum_title, norm, every_best_action=True
+    )
+    figure.colorbar(
+        image, cax=figure.add_axes((0.9, 0.2, 0.018, 0.65)), label="max over actions of Q(s, a)"
+    )
+    figure.suptitle(
+        f"Learned policy against the optimum: greedy action optimal in {agreement:.0%} of the"
+        f" {len(standable)} cells, largest |Q - Q*| = {largest_error:.3f}",
+        fontweight="bold",
+    )
+    figure.legend(
+        handles=[
+            Patch(color="dimgray", label="cliff"),
+            Patch(fill=False, edgecolor="red", linewidth=2.5, label="network's action not optimal"),
+            Patch(color="none", label="S start, G goal"),
+        ],
+        loc="lower center",
+        ncols=3,
+    )
     figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
 
 
-def plot_table_vs_network(optimal_shares: dict, grids: list, q_star: np.ndarray, seeds: int, path: Path) -> None:
+def plot_table_vs_network(
+    optimal_shares: dict, grids: list, q_star: np.ndarray, seeds: int, path: Path
+) -> None:
     """Above, per learner, the share of the seeds whose greedy walk is optimal after each learning episode;
     below, each learner's Q-values on the grid and Q*'s.
 
@@ -184,48 +306,74 @@ def plot_table_vs_network(optimal_shares: dict, grids: list, q_star: np.ndarray,
     """
     norm = Normalize(vmin=0, vmax=1)
     figure = Figure(figsize=(11, 13.5), layout="constrained")
-    curve_axes, *grid_axes = figure.subplots(len(grids) + 2, 1, height_ratios=[1.3] + [1] * (len(grids) + 1))
+    curve_axes, *grid_axes = figure.subplots(
+        len(grids) + 2, 1, height_ratios=[1.3] + [1] * (len(grids) + 1)
+    )
     for (name, shares), color in zip(optimal_shares.items(), ("tab:orange", "tab:blue")):
         episodes = np.arange(1, len(shares) + 1)
         curve_axes.plot(episodes, shares, color=color, linewidth=1.2, label=name)
-    curve_axes.plot(episodes, 1 - episodes / len(episodes), color="gray", linestyle="--", linewidth=1,
-                    label="epsilon (both)")
+    curve_axes.plot(
+        episodes,
+        1 - episodes / len(episodes),
+        color="gray",
+        linestyle="--",
+        linewidth=1,
+        label="epsilon (both)",
+    )
     curve_axes.set_xlim(0, len(episodes))
     curve_axes.set_ylim(-0.02, 1.02)
     curve_axes.set_xlabel("learning episode (counted from the episode that first reached the goal)")
     curve_axes.set_ylabel(f"share of the {seeds} seeds")
-    curve_axes.set_title(f"Seeds whose greedy walk is the optimal {OPTIMAL_PATH_LENGTH}-step path after the episode")
+    curve_axes.set_title(
+        f"Seeds whose greedy walk is the optimal {OPTIMAL_PATH_LENGTH}-step path after the episode"
+    )
     curve_axes.grid(alpha=0.3)
     curve_axes.legend(loc="center left")
     for axes, (title, q_values, marked) in zip(grid_axes, grids):
         _draw_q_values(axes, q_values, STANDABLE_STATES, title, norm, marked)
-    image = _draw_q_values(grid_axes[-1], q_star, STANDABLE_STATES, OPTIMUM_TITLE, norm, every_best_action=True)
+    image = _draw_q_values(
+        grid_axes[-1], q_star, STANDABLE_STATES, OPTIMUM_TITLE, norm, every_best_action=True
+    )
     figure.colorbar(image, ax=grid_axes, label="max over actions of Q(s, a)", shrink=0.8)
-    figure.legend(handles=[Patch(color="dimgray", label="cliff"),
-                           Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
-                           Patch(color="none", label="S start, G goal")],
-                  loc="lower center", ncols=3)
+    figure.legend(
+        handles=[
+            Patch(color="dimgray", label="cliff"),
+            Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
+            Patch(color="none", label="S start, G goal"),
+        ],
+        loc="lower center",
+        ncols=3,
+    )
     figure.get_layout_engine().set(rect=(0, 0.03, 1, 0.97))
-    figure.suptitle(f"The Q matrix (tabular Q-learning) against the Deep Q-network on the same {seeds} seeds",
-                    fontweight="bold")
+    figure.suptitle(
+        f"The Q matrix (tabular Q-learning) against the Deep Q-network on the same {seeds} seeds",
+        fontweight="bold",
+    )
     figure.savefig(path, dpi=100)
 
 
 CAPTION_HEIGHT = 40  # pixels above each GIF frame for its caption
 
 
-def save_episode_gif(frames: list[np.ndarray], fps: int, captions: list[str], path: Path,
-                     hold_seconds: float = 1.0) -> None:
+def save_episode_gif(
+    frames: list[np.ndarray], fps: int, captions: list[str], path: Path, hold_seconds: float = 1.0
+) -> None:
     """Write rgb frames as an animated GIF, each with its caption above it; the last frame stays
     ``hold_seconds`` longer. The caption font is matplotlib's, so the GIF matches the other pictures."""
-    font = ImageFont.truetype(str(Path(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")), 16)
+    font = ImageFont.truetype(
+        str(Path(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")), 16
+    )
     height, width, _ = frames[0].shape
     images = []
     for frame, caption in zip(frames, captions):
         image = Image.new("RGB", (width, height + CAPTION_HEIGHT), "white")
         image.paste(Image.fromarray(frame), (0, CAPTION_HEIGHT))
-        ImageDraw.Draw(image).text((width / 2, CAPTION_HEIGHT / 2), caption, fill="black", font=font, anchor="mm")
-        images.append(image.quantize(method=Image.Quantize.FASTOCTREE))  # 3x faster than GIF's default
+        ImageDraw.Draw(image).text(
+            (width / 2, CAPTION_HEIGHT / 2), caption, fill="black", font=font, anchor="mm"
+        )
+        images.append(
+            image.quantize(method=Image.Quantize.FASTOCTREE)
+        )  # 3x faster than GIF's default
     durations = [1000 // fps] * len(images)
     durations[-1] += round(hold_seconds * 1000)
     images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)

@@ -9,7 +9,13 @@ from torch import nn
 from tqdm import tqdm
 
 from ours.environment import START_STATE
-from ours.exact_optimum import greedy_walk, outcome_table, policy_values, transition_table, value_iteration
+from ours.exact_optimum import (
+    greedy_walk,
+    outcome_table,
+    policy_values,
+    transition_table,
+    value_iteration,
+)
 from ours.speed import copy_weights, weights_of
 
 
@@ -25,7 +31,9 @@ class BestNetwork:
         self.episode = None  # 1-based number of the episode after which the copy was taken
         self.path_length = None  # steps its greedy walk takes from start to goal
         self._policy_weights, self._weights = weights_of(policy_dqn), weights_of(self.dqn)
-        self.history = {"walk_lengths": []}  # per optimize step, for TrainingResult and the training picture
+        self.history = {
+            "walk_lengths": []
+        }  # per optimize step, for TrainingResult and the training picture
         self._table(env)
 
     def _table(self, env: gym.Env) -> None:
@@ -57,7 +65,9 @@ class MostValuableNetwork(BestNetwork):
     discounted return under the article's rewards can, and V*(start) is its ceiling.
     """
 
-    def __init__(self, policy_dqn: nn.Module, env: gym.Env, discount_factor: float, process_episode):
+    def __init__(
+        self, policy_dqn: nn.Module, env: gym.Env, discount_factor: float, process_episode
+    ):
         self._discount_factor, self._process_episode = discount_factor, process_episode
         super().__init__(policy_dqn, env)
         self.start_value = None  # the kept network's value from the start
@@ -65,20 +75,25 @@ class MostValuableNetwork(BestNetwork):
 
     def _table(self, env: gym.Env) -> None:
         self._outcomes = outcome_table(env, self._process_episode)
-        self.v_star = float(value_iteration(self._outcomes, self._discount_factor)[START_STATE].max())
+        self.v_star = float(
+            value_iteration(self._outcomes, self._discount_factor)[START_STATE].max()
+        )
 
     def keep_if_best(self, greedy_actions: list[int], episode: int) -> None:
         """Copy the policy network if its greedy policy is worth at least as much from the start as the best
         so far and more than nothing (the latest wins a tie); record that value."""
-        value = float(policy_values(self._outcomes, self._discount_factor, greedy_actions)[START_STATE])
+        value = float(
+            policy_values(self._outcomes, self._discount_factor, greedy_actions)[START_STATE]
+        )
         self.history["start_values"].append(value)
         if value > 0 and (self.start_value is None or value >= self.start_value):
             self._keep(episode)
             self.start_value = value
 
 
-def best_network_keeper(policy_dqn: nn.Module, env: gym.Env, slippery: bool, discount_factor: float,
-                        process_episode) -> BestNetwork:
+def best_network_keeper(
+    policy_dqn: nn.Module, env: gym.Env, slippery: bool, discount_factor: float, process_episode
+) -> BestNetwork:
     """What keeps the best network: the shortest greedy walk, or on the slippery grid the most valuable policy."""
     if slippery:
         return MostValuableNetwork(policy_dqn, env, discount_factor, process_episode)
@@ -92,21 +107,39 @@ class TrainingResult:
     policy_state: dict | None  # state_dict of the network to save; None if none walked to the goal
     saved_episode: int | None  # 1-based number of the episode after which that network was taken
     saved_path_length: int | None  # steps its greedy walk takes from start to goal
-    last_policy_state: dict  # state_dict of the network after the last episode, which the article saves
-    rewards_per_episode: np.ndarray  # per episode played: 1 if it reached the goal (the article's list)
+    last_policy_state: (
+        dict  # state_dict of the network after the last episode, which the article saves
+    )
+    rewards_per_episode: (
+        np.ndarray
+    )  # per episode played: 1 if it reached the goal (the article's list)
     steps_per_episode: np.ndarray  # per episode played: its steps, exploration included
-    epsilon_history: np.ndarray  # per learning episode: epsilon after its decay (the article's list)
+    epsilon_history: (
+        np.ndarray
+    )  # per learning episode: epsilon after its decay (the article's list)
     loss_history: np.ndarray  # per learning episode: the loss of its optimize step
-    walk_lengths: np.ndarray  # per learning episode: the greedy walk's steps after it, inf if it fails
+    walk_lengths: (
+        np.ndarray
+    )  # per learning episode: the greedy walk's steps after it, inf if it fails
     # slippery grid (where walk_lengths is empty): per learning episode, the greedy policy's exact value
     # from the start, and the ceiling of that value, V*(start)
     start_values: np.ndarray = ()
     v_star: float | None = None
 
     def __post_init__(self):
-        for name in ("rewards_per_episode", "steps_per_episode", "epsilon_history", "loss_history", "walk_lengths",
-                     "start_values"):
-            setattr(self, name, np.asarray(getattr(self, name), dtype=float if name == "start_values" else None))
+        for name in (
+            "rewards_per_episode",
+            "steps_per_episode",
+            "epsilon_history",
+            "loss_history",
+            "walk_lengths",
+            "start_values",
+        ):
+            setattr(
+                self,
+                name,
+                np.asarray(getattr(self, name), dtype=float if name == "start_values" else None),
+            )
 
     @property
     def saved_start_value(self) -> float | None:
@@ -156,14 +189,20 @@ class TrainingProgress(tqdm):
             self.update(learned - self.learned)
             self.learned = learned
             if learned % 100 == 0:
-                self.set_postfix(epsilon=f"{epsilon_history[-1]:.2f}", goals=sum(rewards_per_episode), refresh=False)
+                self.set_postfix(
+                    epsilon=f"{epsilon_history[-1]:.2f}",
+                    goals=sum(rewards_per_episode),
+                    refresh=False,
+                )
         elif len(rewards_per_episode) % 100 == 0:
             self.set_postfix_str(f"exploring: {len(rewards_per_episode)} episodes, no goal yet")
 
     def __exit__(self, kind, error, traceback):
         super().__exit__(kind, error, traceback)
         if kind is KeyboardInterrupt:
-            raise TrainingInterrupted(f"training interrupted after {self.learned} of {self.episodes} learning episodes") from None
+            raise TrainingInterrupted(
+                f"training interrupted after {self.learned} of {self.episodes} learning episodes"
+            ) from None
 
 
 @dataclass
@@ -173,8 +212,12 @@ class TestResult:
     actions: list[int] = field(default_factory=list)  # actions of the first test episode
     q_values: np.ndarray | None = None  # the tested network's Q-values, one row per state
     slippery: bool = False  # played on CliffWalkingSlippery-v1
-    reset_seed: int | None = None  # the first episode's reset seed: replayed with it, the slips repeat
-    episode_steps: list[tuple[int, bool]] = field(default_factory=list)  # per episode: steps, goal reached
+    reset_seed: int | None = (
+        None  # the first episode's reset seed: replayed with it, the slips repeat
+    )
+    episode_steps: list[tuple[int, bool]] = field(
+        default_factory=list
+    )  # per episode: steps, goal reached
 
     @property
     def path_length(self) -> int:

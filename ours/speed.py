@@ -13,6 +13,7 @@ def on_one_torch_thread(method):
     The network is tiny: a second thread costs more than it saves, and far more when the other core
     is busy (3000 episodes took 28 s on two threads against 6.8 s on one, with the other core loaded).
     """
+
     @functools.wraps(method)
     def on_one_thread(*args, **kwargs):
         threads = torch.get_num_threads()
@@ -21,6 +22,7 @@ def on_one_torch_thread(method):
             return method(*args, **kwargs)
         finally:
             torch.set_num_threads(threads)
+
     return on_one_thread
 
 

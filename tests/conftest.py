@@ -22,7 +22,11 @@ SHIPPED_MODEL = ROOT / "cliff_walking_dql.pt"
 @pytest.fixture
 def headless_env():
     """The environment of a server with no display, for subprocesses (no SDL driver chosen either)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")
+    }
     env["PYTHONPATH"] = str(ROOT)
     return env
 

@@ -13,12 +13,18 @@ from conftest import ROOT, SHIPPED_MODEL
 def run(args, env):
     return subprocess.run(
         [sys.executable, str(ROOT / "cliff_walking_dqn.py"), *args],
-        capture_output=True, text=True, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
 
 
 def test_test_only_renders_text_headless(headless_env):
-    done = run(["--test-only", "--render", "ansi", "--test-episodes", "10", "--model", str(SHIPPED_MODEL)], headless_env)
+    done = run(
+        ["--test-only", "--render", "ansi", "--test-episodes", "10", "--model", str(SHIPPED_MODEL)],
+        headless_env,
+    )
     assert done.returncode == 0, done.stderr
     assert "x  C  C  C" in done.stdout  # the text grid, agent on the start cell beside the cliff
     assert "Success rate: 100.0 %" in done.stdout
@@ -27,18 +33,28 @@ def test_test_only_renders_text_headless(headless_env):
 
 
 def test_test_only_without_rendering(headless_env, tmp_path):
-    done = run(["--test-only", "--render", "none", "--test-episodes", "10", "--model", str(SHIPPED_MODEL)], headless_env)
+    done = run(
+        ["--test-only", "--render", "none", "--test-episodes", "10", "--model", str(SHIPPED_MODEL)],
+        headless_env,
+    )
     assert done.returncode == 0, done.stderr
     assert "C  C  C" not in done.stdout
     assert "Success rate: 100.0 %" in done.stdout
-    assert (tmp_path / "cliff_walking_dqn_test.gif").stat().st_size > 0  # drawn by pygame, off screen
+    assert (
+        tmp_path / "cliff_walking_dqn_test.gif"
+    ).stat().st_size > 0  # drawn by pygame, off screen
     assert done.stderr == ""  # nor does SDL complain about the missing display on the way
 
 
 def test_auto_render_falls_back_to_text_without_a_display(monkeypatch, capsys):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    assert cliff_walking_dqn.main(["--test-only", "--model", str(SHIPPED_MODEL), "--test-episodes", "2"]) == 0
+    assert (
+        cliff_walking_dqn.main(
+            ["--test-only", "--model", str(SHIPPED_MODEL), "--test-episodes", "2"]
+        )
+        == 0
+    )
     assert "C  C  C" in capsys.readouterr().out
 
 
@@ -50,7 +66,10 @@ def test_auto_render_opens_a_window_with_a_display(monkeypatch):
 def test_human_render_without_a_display_is_refused(monkeypatch, capsys):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    assert cliff_walking_dqn.main(["--test-only", "--render", "human", "--model", str(SHIPPED_MODEL)]) == 2
+    assert (
+        cliff_walking_dqn.main(["--test-only", "--render", "human", "--model", str(SHIPPED_MODEL)])
+        == 2
+    )
     error = capsys.readouterr().err
     assert "no display" in error.lower() or "needs a display" in error
     assert "--render ansi" in error
@@ -90,7 +109,18 @@ def test_missing_model_file_is_refused_before_any_work(tmp_path, capsys):
 def test_seeded_run_prints_where_the_saved_network_comes_from(tmp_path, capsys):
     model = tmp_path / "model.pt"
     code = cliff_walking_dqn.main(
-        ["--seed", "6", "--episodes", "500", "--model", str(model), "--render", "none", "--test-episodes", "5"]
+        [
+            "--seed",
+            "6",
+            "--episodes",
+            "500",
+            "--model",
+            str(model),
+            "--render",
+            "none",
+            "--test-episodes",
+            "5",
+        ]
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -103,7 +133,9 @@ def test_seeded_run_prints_where_the_saved_network_comes_from(tmp_path, capsys):
 def test_a_run_that_finds_no_path_says_so_and_keeps_the_old_model(tmp_path, capsys):
     model = tmp_path / "model.pt"
     model.write_bytes(SHIPPED_MODEL.read_bytes())
-    code = cliff_walking_dqn.main(["--seed", "6", "--episodes", "300", "--model", str(model), "--render", "none"])
+    code = cliff_walking_dqn.main(
+        ["--seed", "6", "--episodes", "300", "--model", str(model), "--render", "none"]
+    )
     error = capsys.readouterr().err
     assert code == 1
     assert error.startswith("Training failed: no network walked from start to goal")

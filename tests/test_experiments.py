@@ -10,8 +10,13 @@ from ours import plots
 from cliff_walking_dqn import CliffWalkingDQN
 from ours.command_line import parse_args
 
-ARTICLE_VALUES = {"learning_rate": 0.001, "discount_factor": 0.9, "network_sync_rate": 10,
-                  "replay_memory_size": 1000, "mini_batch_size": 32}
+ARTICLE_VALUES = {
+    "learning_rate": 0.001,
+    "discount_factor": 0.9,
+    "network_sync_rate": 10,
+    "replay_memory_size": 1000,
+    "mini_batch_size": 32,
+}
 
 
 def test_the_defaults_are_the_articles_values_and_ours():
@@ -71,27 +76,51 @@ def test_each_flag_reaches_the_agent(flag, value, name, expected, trained_agent,
         (["--network-sync-rate", "-1"], "--network-sync-rate", "at least 0"),
         (["--replay-memory-size", "0"], "--replay-memory-size", "at least 1"),
         (["--mini-batch-size", "0"], "--mini-batch-size", "at least 1"),
-        (["--mini-batch-size", "1000"], "--mini-batch-size", "smaller than --replay-memory-size (1000)"),
-        (["--mini-batch-size", "64", "--replay-memory-size", "50"], "--mini-batch-size", "smaller than --replay-memory-size (50)"),
+        (
+            ["--mini-batch-size", "1000"],
+            "--mini-batch-size",
+            "smaller than --replay-memory-size (1000)",
+        ),
+        (
+            ["--mini-batch-size", "64", "--replay-memory-size", "50"],
+            "--mini-batch-size",
+            "smaller than --replay-memory-size (50)",
+        ),
         (["--max-episode-steps", "12"], "--max-episode-steps", "at least 13"),
     ],
 )
-def test_a_bad_value_is_refused_in_one_line_before_training(flags, named, allowed, trained_agent, capsys, tmp_path):
+def test_a_bad_value_is_refused_in_one_line_before_training(
+    flags, named, allowed, trained_agent, capsys, tmp_path
+):
     with pytest.raises(SystemExit) as stopped:
         cliff_walking_dqn.main([*flags, "--model", str(tmp_path / "m.pt")])
     assert stopped.value.code == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1
-    assert named in error and allowed in error and flags[1] in error  # the flag, the range, the value
+    assert (
+        named in error and allowed in error and flags[1] in error
+    )  # the flag, the range, the value
     assert "Traceback" not in error
     assert not trained_agent and not (tmp_path / "m.pt").exists()
 
 
 def test_the_default_flags_train_the_same_weights_as_the_articles_values(tmp_path):
     by_default, spelled_out = tmp_path / "default.pt", tmp_path / "spelled_out.pt"
-    common = ["--seed", "6", "--episodes", "500", "--render", "none", "--no-plots", "--test-episodes", "1"]
+    common = [
+        "--seed",
+        "6",
+        "--episodes",
+        "500",
+        "--render",
+        "none",
+        "--no-plots",
+        "--test-episodes",
+        "1",
+    ]
     assert cliff_walking_dqn.main([*common, "--model", str(by_default)]) == 0
-    article_flags = [f"--{name.replace('_', '-')}={value}" for name, value in ARTICLE_VALUES.items()]
+    article_flags = [
+        f"--{name.replace('_', '-')}={value}" for name, value in ARTICLE_VALUES.items()
+    ]
     assert cliff_walking_dqn.main([*common, *article_flags, "--model", str(spelled_out)]) == 0
     direct = CliffWalkingDQN(seed=6).train(500).policy_state
     for path in (by_default, spelled_out):
@@ -106,19 +135,38 @@ def test_save_last_saves_the_network_of_the_last_optimize_step(monkeypatch, tmp_
 
     def optimize(self, num_states, mini_batch, policy_dqn, target_q_values, optimizer):
         loss = real_optimize(self, num_states, mini_batch, policy_dqn, target_q_values, optimizer)
-        after_each_step.append({name: tensor.clone() for name, tensor in policy_dqn.state_dict().items()})
+        after_each_step.append(
+            {name: tensor.clone() for name, tensor in policy_dqn.state_dict().items()}
+        )
         return loss
 
     monkeypatch.setattr(CliffWalkingDQN, "_optimize", optimize)
     model = tmp_path / "last.pt"
-    code = cliff_walking_dqn.main(["--seed", "1", "--episodes", "500", "--save-last", "--model", str(model),
-                                   "--render", "none", "--no-plots", "--test-episodes", "2"])
+    code = cliff_walking_dqn.main(
+        [
+            "--seed",
+            "1",
+            "--episodes",
+            "500",
+            "--save-last",
+            "--model",
+            str(model),
+            "--render",
+            "none",
+            "--no-plots",
+            "--test-episodes",
+            "2",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     saved = torch.load(model, weights_only=True)
     assert all(torch.equal(saved[name], after_each_step[-1][name]) for name in saved)
     assert any(not torch.equal(saved[name], after_each_step[-2][name]) for name in saved)
-    assert "the network after the last episode (--save-last, as the article does): its greedy walk does not reach" in out
+    assert (
+        "the network after the last episode (--save-last, as the article does): its greedy walk does not reach"
+        in out
+    )
     assert "The best network seen, of episode 933: its greedy walk takes 15 steps" in out
     assert "Success rate: 0.0 %" in out  # what the article would have saved, tested
 
@@ -126,14 +174,34 @@ def test_save_last_saves_the_network_of_the_last_optimize_step(monkeypatch, tmp_
 def test_the_values_used_are_in_the_summary_and_the_picture_title(monkeypatch, tmp_path, capsys):
     titles = []
     real_plot = plots.plot_training
-    monkeypatch.setattr(plots, "plot_training", lambda result, path, settings: titles.append(settings)
-                        or real_plot(result, path, settings))
-    code = cliff_walking_dqn.main(["--seed", "6", "--episodes", "500", "--discount-factor", "0.95",
-                                   "--model", str(tmp_path / "m.pt"), "--render", "none", "--test-episodes", "1",
-                                   "--plots", str(tmp_path)])
+    monkeypatch.setattr(
+        plots,
+        "plot_training",
+        lambda result, path, settings: titles.append(settings) or real_plot(result, path, settings),
+    )
+    code = cliff_walking_dqn.main(
+        [
+            "--seed",
+            "6",
+            "--episodes",
+            "500",
+            "--discount-factor",
+            "0.95",
+            "--model",
+            str(tmp_path / "m.pt"),
+            "--render",
+            "none",
+            "--test-episodes",
+            "1",
+            "--plots",
+            str(tmp_path),
+        ]
+    )
     out = capsys.readouterr().out
-    expected = ("learning_rate 0.001, discount_factor 0.95, network_sync_rate 10, replay_memory_size 1000,"
-                " mini_batch_size 32, max_episode_steps 100, episodes 500, seed 6")
+    expected = (
+        "learning_rate 0.001, discount_factor 0.95, network_sync_rate 10, replay_memory_size 1000,"
+        " mini_batch_size 32, max_episode_steps 100, episodes 500, seed 6"
+    )
     assert code in (0, 1)  # whether it learns the path with this gamma does not matter here
     assert f"Trained with {expected}." in out
     assert titles == [expected]
@@ -142,12 +210,29 @@ def test_the_values_used_are_in_the_summary_and_the_picture_title(monkeypatch, t
 def test_the_seed_sweep_takes_the_same_flags(monkeypatch, capsys):
     import seed_sweep
 
-    monkeypatch.setattr(sys, "argv", ["seed_sweep.py", "--seeds", "6", "--episodes", "500", "--workers", "1",
-                                      "--network-sync-rate", "10", "--max-episode-steps", "100"])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "seed_sweep.py",
+            "--seeds",
+            "6",
+            "--episodes",
+            "500",
+            "--workers",
+            "1",
+            "--network-sync-rate",
+            "10",
+            "--max-episode-steps",
+            "100",
+        ],
+    )
     assert seed_sweep.main() == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == ("500 episodes; learning_rate 0.001, discount_factor 0.9, network_sync_rate 10,"
-                                   " replay_memory_size 1000, mini_batch_size 32, max_episode_steps 100")
+    assert out.splitlines()[0] == (
+        "500 episodes; learning_rate 0.001, discount_factor 0.9, network_sync_rate 10,"
+        " replay_memory_size 1000, mini_batch_size 32, max_episode_steps 100"
+    )
     assert "1 of 1 seeds saved a network that walks the optimal 13-step path" in out
     monkeypatch.setattr(sys, "argv", ["seed_sweep.py", "--discount-factor", "2"])
     with pytest.raises(SystemExit) as refused:
@@ -160,5 +245,6 @@ def test_the_seed_sweep_takes_the_same_flags(monkeypatch, capsys):
 def test_a_large_seed_is_shown_whole_in_the_summary():
     from ours.command_line import describe
 
-    assert describe({"learning_rate": 0.001, "discount_factor": 0.9, "seed": 387338202, "slippery": True}) == (
-        "learning_rate 0.001, discount_factor 0.9, seed 387338202, slippery")
+    assert describe(
+        {"learning_rate": 0.001, "discount_factor": 0.9, "seed": 387338202, "slippery": True}
+    ) == ("learning_rate 0.001, discount_factor 0.9, seed 387338202, slippery")

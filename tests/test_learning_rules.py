@@ -63,10 +63,17 @@ def test_optimize_targets_match_values_worked_out_by_hand():
 
     agent.loss_fn = recording_loss
     policy_dqn = DQN(48, 4)
-    agent._optimize(48, mini_batch, policy_dqn, target_q_values, torch.optim.SGD(policy_dqn.parameters(), lr=0))
+    agent._optimize(
+        48, mini_batch, policy_dqn, target_q_values, torch.optim.SGD(policy_dqn.parameters(), lr=0)
+    )
     expected = torch.tensor(
         [
-            [0.1, GAMMA * 0.8, 0.3, 0.4],  # other actions keep the target network's values for state 3
+            [
+                0.1,
+                GAMMA * 0.8,
+                0.3,
+                0.4,
+            ],  # other actions keep the target network's values for state 3
             [0.1, 0.2, 1.0, 0.4],
             [0.0, 0.8, 0.6, 0.7],
         ]
@@ -77,7 +84,13 @@ def test_optimize_targets_match_values_worked_out_by_hand():
 
 def random_mini_batch(rng, size=32):
     return [
-        Transition(rng.randrange(48), rng.randrange(4), rng.randrange(48), rng.randrange(2), rng.random() < 0.3)
+        Transition(
+            rng.randrange(48),
+            rng.randrange(4),
+            rng.randrange(48),
+            rng.randrange(2),
+            rng.random() < 0.3,
+        )
         for _ in range(size)
     ]
 
@@ -93,11 +106,21 @@ def test_batched_optimize_equals_the_articles_per_sample_loop(seed):
 
     # lr=0 leaves the weights alone, so both loops see the same network and keep their gradients
     ours = agent._optimize(
-        48, mini_batch, policy_dqn, q_values_of(target_dqn),
+        48,
+        mini_batch,
+        policy_dqn,
+        q_values_of(target_dqn),
         torch.optim.SGD(policy_dqn.parameters(), lr=0),
     )
     our_gradients = [p.grad.clone() for p in policy_dqn.parameters()]
-    articles = article_optimize(agent, 48, mini_batch, policy_dqn, target_dqn, torch.optim.SGD(policy_dqn.parameters(), lr=0))
+    articles = article_optimize(
+        agent,
+        48,
+        mini_batch,
+        policy_dqn,
+        target_dqn,
+        torch.optim.SGD(policy_dqn.parameters(), lr=0),
+    )
     article_gradients = [p.grad.clone() for p in policy_dqn.parameters()]
 
     assert ours == pytest.approx(articles, abs=1e-6)
@@ -115,11 +138,13 @@ def record_training(monkeypatch, seed=5, episodes=300):
         loss = real_optimize(self, num_states, mini_batch, policy_dqn, target_q_values, optimizer)
         with torch.no_grad():
             fresh = [policy_dqn(state_to_dqn_input(s, 48)).argmax().item() for s in range(48)]
-        calls.append({
-            "target_q_values": target_q_values.copy(),
-            "policy_q_values": q_values_of(policy_dqn),
-            "fresh_greedy": fresh,
-        })
+        calls.append(
+            {
+                "target_q_values": target_q_values.copy(),
+                "policy_q_values": q_values_of(policy_dqn),
+                "fresh_greedy": fresh,
+            }
+        )
         return loss
 
     def walk(greedy_actions, next_states, rewards):
@@ -173,7 +198,9 @@ def test_copy_weights_gives_the_destination_network_the_source_networks_weights(
         assert source.state_dict().keys() == destination.state_dict().keys()
         for name, tensor in source.state_dict().items():
             assert torch.equal(tensor, destination.state_dict()[name])
-            assert tensor.data_ptr() != destination.state_dict()[name].data_ptr()  # a copy, not shared
+            assert (
+                tensor.data_ptr() != destination.state_dict()[name].data_ptr()
+            )  # a copy, not shared
         source.block_1.bias.add_(1.0)  # a later change of the source leaves the copy as it was
         assert not torch.equal(source(all_states), destination(all_states))
     assert all(parameter.requires_grad for parameter in destination.parameters())  # still trainable

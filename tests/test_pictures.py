@@ -36,7 +36,9 @@ def test_q_star_satisfies_the_bellman_optimality_equation(q_star):
     next_states, rewards = transition_table(make_env())
     for state in STANDABLE_STATES:
         for action in range(4):
-            terminated, reward = CliffWalkingDQN._process_episode(rewards[state][action], next_states[state][action])
+            terminated, reward = CliffWalkingDQN._process_episode(
+                rewards[state][action], next_states[state][action]
+            )
             future = 0.0 if terminated else GAMMA * q_star[next_states[state][action]].max()
             assert q_star[state, action] == pytest.approx(reward + future, abs=1e-12)
 
@@ -69,8 +71,22 @@ def test_comparison_counts_ties_as_agreement_and_finds_disagreements(q_star):
 
 
 def test_a_training_run_writes_the_three_pictures(tmp_path, capsys):
-    code = cliff_walking_dqn.main(["--seed", "6", "--episodes", "500", "--model", str(tmp_path / "m.pt"),
-                                   "--render", "none", "--test-episodes", "3", "--plots", str(tmp_path)])
+    code = cliff_walking_dqn.main(
+        [
+            "--seed",
+            "6",
+            "--episodes",
+            "500",
+            "--model",
+            str(tmp_path / "m.pt"),
+            "--render",
+            "none",
+            "--test-episodes",
+            "3",
+            "--plots",
+            str(tmp_path),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "greedy action optimal in" in out and "largest |Q - Q*|" in out
@@ -83,18 +99,29 @@ def test_a_training_run_writes_the_three_pictures(tmp_path, capsys):
         frame = make_env(render_mode="rgb_array")
         frame.reset()
         height, width, _ = frame.render().shape  # 768 x 256 from Gymnasium 1.0 on, 720 x 240 before
-        assert image.size == (width, height + plots.CAPTION_HEIGHT)  # the environment's frame and a caption
+        assert image.size == (
+            width,
+            height + plots.CAPTION_HEIGHT,
+        )  # the environment's frame and a caption
 
 
 def test_no_plots_writes_no_pictures(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert cliff_walking_dqn.main(["--test-only", "--model", str(SHIPPED_MODEL), "--render", "none", "--no-plots"]) == 0
+    assert (
+        cliff_walking_dqn.main(
+            ["--test-only", "--model", str(SHIPPED_MODEL), "--render", "none", "--no-plots"]
+        )
+        == 0
+    )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_test_only_writes_the_policy_and_the_gif_in_the_current_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert cliff_walking_dqn.main(["--test-only", "--model", str(SHIPPED_MODEL), "--render", "none"]) == 0
+    assert (
+        cliff_walking_dqn.main(["--test-only", "--model", str(SHIPPED_MODEL), "--render", "none"])
+        == 0
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == [plots.POLICY_PLOT, plots.TEST_GIF]
     assert all(p.stat().st_size > 1000 for p in tmp_path.iterdir())
 
@@ -106,8 +133,20 @@ def test_moving_average():
 
 def test_a_failed_training_writes_its_picture_and_says_where(tmp_path, capsys):
     model = tmp_path / "m.pt"
-    code = cliff_walking_dqn.main(["--seed", "6", "--episodes", "300", "--model", str(model), "--render", "none",
-                                   "--plots", str(tmp_path)])
+    code = cliff_walking_dqn.main(
+        [
+            "--seed",
+            "6",
+            "--episodes",
+            "300",
+            "--model",
+            str(model),
+            "--render",
+            "none",
+            "--plots",
+            str(tmp_path),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     assert captured.err.startswith("Training failed")

@@ -13,18 +13,40 @@ from ours.environment import make_env
 from ours.exact_optimum import greedy_walk, optimal_q_values, transition_table
 from ours.results import TrainingFailed
 
-OPTIMAL_PATH = [36, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 47]  # up, eleven times right, down
+OPTIMAL_PATH = [
+    36,
+    24,
+    25,
+    26,
+    27,
+    28,
+    29,
+    30,
+    31,
+    32,
+    33,
+    34,
+    35,
+    47,
+]  # up, eleven times right, down
 GAMMA = CliffWalkingDQN().discount_factor
 
 
 def test_a_seeded_run_walks_the_optimal_path_and_agrees_with_q_star_along_it():
-    Q_matrix = q_learning.train(seed=0).Q_matrix  # the default 3000 learning episodes: half a second
-    assert greedy_walk(np.argmax(Q_matrix, axis=1).tolist(), *transition_table(make_env())) == OPTIMAL_PATH
+    Q_matrix = q_learning.train(
+        seed=0
+    ).Q_matrix  # the default 3000 learning episodes: half a second
+    assert (
+        greedy_walk(np.argmax(Q_matrix, axis=1).tolist(), *transition_table(make_env()))
+        == OPTIMAL_PATH
+    )
     q_star = optimal_q_values(GAMMA, CliffWalkingDQN._process_episode)
     for state in OPTIMAL_PATH[:-1]:
         action = np.argmax(Q_matrix[state])
         assert q_star[state, action] == q_star[state].max(), state  # an optimal action
-        assert Q_matrix[state, action] == pytest.approx(q_star[state, action], abs=1e-3), state  # and its value
+        assert Q_matrix[state, action] == pytest.approx(q_star[state, action], abs=1e-3), (
+            state
+        )  # and its value
 
 
 def test_the_same_seed_gives_the_same_table():
@@ -48,7 +70,9 @@ def test_the_update_follows_the_formula_on_hand_made_transitions():
     q_learning.update(Q_matrix, 35, 2, 1, 47, True, lr=0.5, discount_factor=GAMMA)  # the goal
     assert Q_matrix[35, 2] == pytest.approx(0.5 * 0 + 0.5 * 1)  # the reward alone
     Q_matrix[24, 2] = 0.2
-    q_learning.update(Q_matrix, 24, 2, 0, 36, True, lr=0.5, discount_factor=GAMMA)  # a fall, back on the start
+    q_learning.update(
+        Q_matrix, 24, 2, 0, 36, True, lr=0.5, discount_factor=GAMMA
+    )  # a fall, back on the start
     assert Q_matrix[24, 2] == pytest.approx(0.5 * 0.2 + 0.5 * 0)  # the start's values do not count
 
 
@@ -62,7 +86,9 @@ def test_the_table_processes_rewards_with_the_dqns_method(monkeypatch):
 
     monkeypatch.setattr(CliffWalkingDQN, "_process_episode", staticmethod(recording))
     result = q_learning.train(episodes=5, seed=0)
-    assert len(calls) == sum(result.steps_per_episode) > 0  # every step of every episode, exploring ones too
+    assert (
+        len(calls) == sum(result.steps_per_episode) > 0
+    )  # every step of every episode, exploring ones too
 
 
 def test_with_one_seed_both_learners_explore_the_same_episodes_until_the_first_goal():
@@ -70,7 +96,9 @@ def test_with_one_seed_both_learners_explore_the_same_episodes_until_the_first_g
     table = q_learning.train(episodes=1, seed=6)
     try:
         network = CliffWalkingDQN(seed=6).train(1)
-    except TrainingFailed as failed:  # one learning episode rarely leaves a network that walks to the goal
+    except (
+        TrainingFailed
+    ) as failed:  # one learning episode rarely leaves a network that walks to the goal
         network = failed.result
     assert len(table.steps_per_episode) == len(network.steps_per_episode) > 1
     assert table.steps_per_episode == network.steps_per_episode.tolist()
@@ -79,8 +107,22 @@ def test_with_one_seed_both_learners_explore_the_same_episodes_until_the_first_g
 
 def test_python_q_learning_py_runs_end_to_end(headless_env):
     """Train, test, compare with Q*: the test above checks the table itself, this one the script around it."""
-    done = subprocess.run([sys.executable, str(ROOT / "q_learning.py"), "--seed", "0", "--episodes", "50", "--lr", "1"],
-                          capture_output=True, text=True, env=headless_env, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "q_learning.py"),
+            "--seed",
+            "0",
+            "--episodes",
+            "50",
+            "--lr",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        env=headless_env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "Seed 0 (repeat this run with --seed 0)"
@@ -114,8 +156,15 @@ def test_the_benchmark_counts_episodes_and_steps_to_the_first_optimal_walk():
     from table_vs_network import summary
 
     history = q_learning.QLearningResult(
-        Q_matrix=None, rewards_per_episode=[0, 0, 1, 0, 1, 1], steps_per_episode=[100, 40, 30, 20, 14, 13],
-        walk_lengths=[float("inf"), 15, 13, 15],  # the last four episodes learned; the third of them was optimal
+        Q_matrix=None,
+        rewards_per_episode=[0, 0, 1, 0, 1, 1],
+        steps_per_episode=[100, 40, 30, 20, 14, 13],
+        walk_lengths=[
+            float("inf"),
+            15,
+            13,
+            15,
+        ],  # the last four episodes learned; the third of them was optimal
     )
     q_star = optimal_q_values(GAMMA, CliffWalkingDQN._process_episode)
     counted = summary(history, q_star, 13, 0.5, q_star)

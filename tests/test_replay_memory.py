@@ -43,5 +43,7 @@ def test_sample_is_uniform():
 def test_asking_for_more_than_stored_is_a_clear_error():
     memory = ReplayMemory(max_len=10)
     fill(memory, 3)
-    with pytest.raises(ValueError, match="cannot sample 4 transitions from a replay memory holding 3"):
+    with pytest.raises(
+        ValueError, match="cannot sample 4 transitions from a replay memory holding 3"
+    ):
         memory.sample(4)

@@ -96,7 +96,9 @@ def test_a_bad_model_file_is_refused_in_one_line(kind, tmp_path, capsys):
     assert captured.err.count("\n") == 1, captured.err
     assert captured.err.startswith(f"error: model file '{model}'")
     assert BAD_MODELS[kind] in captured.err
-    assert "--model" in captured.err or "retrain" in captured.err or "train a new one" in captured.err
+    assert (
+        "--model" in captured.err or "retrain" in captured.err or "train a new one" in captured.err
+    )
     assert "--- Test ---" not in captured.out
     assert model.read_bytes() == before
     assert not marker.exists()  # the payload did not run
@@ -127,13 +129,16 @@ def test_the_articles_own_file_layout_loads(tmp_path):
     """A plain state_dict with the article's keys, as its code saves it, loads here."""
     model = tmp_path / "article.pt"
     torch.save(DQN(48, 4).state_dict(), model)
-    assert cliff_walking_dqn.main(["--test-only", "--model", str(model), "--render", "none", "--no-plots"]) in (0,)
+    assert cliff_walking_dqn.main(
+        ["--test-only", "--model", str(model), "--render", "none", "--no-plots"]
+    ) in (0,)
 
 
 @pytest.fixture
 def no_training(monkeypatch):
     def refuse(*_):
         raise AssertionError("training started")
+
     monkeypatch.setattr(CliffWalkingDQN, "train", refuse)
 
 
@@ -141,10 +146,16 @@ def test_a_missing_model_folder_is_refused_before_training(tmp_path, capsys, no_
     model = tmp_path / "no_such_folder" / "model.pt"
     assert cliff_walking_dqn.main(["--model", str(model)]) == 2
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and str(tmp_path / "no_such_folder") in error and "does not exist" in error
+    assert (
+        error.count("\n") == 1
+        and str(tmp_path / "no_such_folder") in error
+        and "does not exist" in error
+    )
 
 
-def test_a_read_only_model_folder_is_refused_before_training(tmp_path, capsys, no_training, monkeypatch):
+def test_a_read_only_model_folder_is_refused_before_training(
+    tmp_path, capsys, no_training, monkeypatch
+):
     monkeypatch.setattr(os, "access", lambda *_: False)  # as root every folder is writable: pretend
     assert cliff_walking_dqn.main(["--model", str(tmp_path / "model.pt")]) == 2
     error = capsys.readouterr().err
@@ -187,9 +198,23 @@ def test_ctrl_c_during_training_keeps_the_previous_model(tmp_path, headless_env)
     model = tmp_path / "model.pt"
     model.write_bytes(SHIPPED_MODEL.read_bytes())
     process = subprocess.Popen(
-        [sys.executable, "-u", str(ROOT / "cliff_walking_dqn.py"), "--episodes", "1000000", "--seed", "1",
-         "--model", str(model), "--plots", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=headless_env,
+        [
+            sys.executable,
+            "-u",
+            str(ROOT / "cliff_walking_dqn.py"),
+            "--episodes",
+            "1000000",
+            "--seed",
+            "1",
+            "--model",
+            str(model),
+            "--plots",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=headless_env,
     )
     try:
         assert process.stdout.readline().startswith("Seed 1")
@@ -200,7 +225,10 @@ def test_ctrl_c_during_training_keeps_the_previous_model(tmp_path, headless_env)
     finally:
         process.kill()
     assert process.returncode == 130
-    assert "Interrupted: training interrupted after" in stderr and "of 1000000 learning episodes" in stderr
+    assert (
+        "Interrupted: training interrupted after" in stderr
+        and "of 1000000 learning episodes" in stderr
+    )
     assert f"'{model}' was left unchanged" in stderr
     assert "Traceback" not in stderr
     assert model.read_bytes() == SHIPPED_MODEL.read_bytes()
@@ -213,6 +241,7 @@ def display(monkeypatch):
     monkeypatch.setattr(command_line, "has_display", lambda: True)
     monkeypatch.setattr(episode_replay, "has_display", lambda: True)
     import pygame
+
     yield pygame
     pygame.quit()
 
@@ -229,7 +258,9 @@ def test_closing_the_window_ends_the_rendering(display, monkeypatch, capsys):
         return real_get(*args, **kwargs)
 
     monkeypatch.setattr(pygame.event, "get", get)
-    code = cliff_walking_dqn.main(["--test-only", "--render", "human", "--model", str(SHIPPED_MODEL), "--no-plots"])
+    code = cliff_walking_dqn.main(
+        ["--test-only", "--render", "human", "--model", str(SHIPPED_MODEL), "--no-plots"]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert len(calls) == 3  # no frame was drawn after the window closed
@@ -244,7 +275,9 @@ def test_ctrl_c_during_the_rendering_closes_the_window(display, monkeypatch, cap
         raise KeyboardInterrupt
 
     monkeypatch.setattr(episode_replay, "_window_closed", interrupted)
-    code = cliff_walking_dqn.main(["--test-only", "--render", "human", "--model", str(SHIPPED_MODEL), "--no-plots"])
+    code = cliff_walking_dqn.main(
+        ["--test-only", "--render", "human", "--model", str(SHIPPED_MODEL), "--no-plots"]
+    )
     assert code == 130
     assert capsys.readouterr().err == "Interrupted.\n"
     assert not pygame.display.get_init()
@@ -272,7 +305,9 @@ def test_esc_or_q_closes_the_window(display, monkeypatch, key, when):
     pygame = display
     real_get = pygame.event.get
     looks = []
-    closing_look = 2 if when == "during the replay" else 5  # the replay looks three times, then the hold
+    closing_look = (
+        2 if when == "during the replay" else 5
+    )  # the replay looks three times, then the hold
 
     def get(*args, **kwargs):
         looks.append(time.monotonic())
@@ -290,5 +325,7 @@ def test_esc_or_q_closes_the_window(display, monkeypatch, key, when):
 
 def test_other_keys_do_not_close_the_window(display, monkeypatch):
     pygame = display
-    monkeypatch.setattr(pygame.event, "get", lambda *_: [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_SPACE)])
+    monkeypatch.setattr(
+        pygame.event, "get", lambda *_: [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_SPACE)]
+    )
     assert episode_replay._window_closed() is False

@@ -10,14 +10,23 @@ from cliff_walking_dqn import CliffWalkingDQN
 from conftest import SHIPPED_MODEL
 from ours.environment import SLIPPERY_ID, START_STATE, make_env
 from ours.episode_replay import show_episode
-from ours.exact_optimum import Outcomes, optimal_q_values, outcome_table, policy_values, success_within, value_iteration
+from ours.exact_optimum import (
+    Outcomes,
+    optimal_q_values,
+    outcome_table,
+    policy_values,
+    success_within,
+    value_iteration,
+)
 from ours.model_file import load_model, save_model
 from nn_model import DQN
 from ours.results import TrainingFailed
 from ours.speed import q_values_of
 
 UP, RIGHT, DOWN, LEFT = range(4)
-needs_slippery = pytest.mark.skipif(SLIPPERY_ID not in gym.registry, reason=f"{SLIPPERY_ID} needs Gymnasium 1.2 or later")
+needs_slippery = pytest.mark.skipif(
+    SLIPPERY_ID not in gym.registry, reason=f"{SLIPPERY_ID} needs Gymnasium 1.2 or later"
+)
 process_episode = CliffWalkingDQN._process_episode
 
 
@@ -29,7 +38,13 @@ def three_state_chain() -> Outcomes:
         probabilities=np.array([[[1, 0], [0.5, 0.5]], [[0.8, 0.2], [1, 0]], [[1, 0], [1, 0]]]),
         next_states=np.array([[[1, 1], [0, 0]], [[0, 0], [1, 1]], [[2, 2], [2, 2]]]),
         rewards=np.array([[[0, 0], [1, 0]], [[1, 0], [0, 0]], [[0, 0], [0, 0]]]),
-        terminated=np.array([[[False, False], [True, True]], [[True, False], [False, False]], [[True, True], [True, True]]]),
+        terminated=np.array(
+            [
+                [[False, False], [True, True]],
+                [[True, False], [False, False]],
+                [[True, True], [True, True]],
+            ]
+        ),
     )
 
 
@@ -40,14 +55,27 @@ def test_value_iteration_on_a_three_state_chain_matches_values_worked_out_by_han
     np.testing.assert_allclose(value_iteration(three_state_chain(), 0.9), expected, atol=1e-12)
 
 
-@pytest.mark.parametrize("actions, gamma, expected", [
-    ([1, 0, 0], 0.9, [0.5, 0.8 + 0.18 * 0.5, 0]),  # the coin at state 0: V1 = 0.8 + 0.2 * 0.9 * 0.5
-    ([1, 0, 0], 1.0, [0.5, 0.8 + 0.2 * 0.5, 0]),
-    ([0, 0, 0], 1.0, [1, 1, 0]),  # undiscounted, the episode ends with 1 sooner or later
-    ([0, 1, 0], 1.0, [0, 0, 0]),  # state 1 stays put forever: no episode ever ends, nothing is earned
-])
+@pytest.mark.parametrize(
+    "actions, gamma, expected",
+    [
+        (
+            [1, 0, 0],
+            0.9,
+            [0.5, 0.8 + 0.18 * 0.5, 0],
+        ),  # the coin at state 0: V1 = 0.8 + 0.2 * 0.9 * 0.5
+        ([1, 0, 0], 1.0, [0.5, 0.8 + 0.2 * 0.5, 0]),
+        ([0, 0, 0], 1.0, [1, 1, 0]),  # undiscounted, the episode ends with 1 sooner or later
+        (
+            [0, 1, 0],
+            1.0,
+            [0, 0, 0],
+        ),  # state 1 stays put forever: no episode ever ends, nothing is earned
+    ],
+)
 def test_policy_evaluation_on_the_chain_matches_values_worked_out_by_hand(actions, gamma, expected):
-    np.testing.assert_allclose(policy_values(three_state_chain(), gamma, actions), expected, atol=1e-12)
+    np.testing.assert_allclose(
+        policy_values(three_state_chain(), gamma, actions), expected, atol=1e-12
+    )
 
 
 def todays_deterministic_q_star(discount_factor):
@@ -66,19 +94,27 @@ def todays_deterministic_q_star(discount_factor):
 
 @pytest.mark.parametrize("gamma", [0.9, 0.99, 1.0])
 def test_on_the_deterministic_grid_the_stochastic_code_gives_todays_q_star(gamma):
-    assert np.array_equal(optimal_q_values(gamma, process_episode), todays_deterministic_q_star(gamma))
+    assert np.array_equal(
+        optimal_q_values(gamma, process_episode), todays_deterministic_q_star(gamma)
+    )
 
 
 @needs_slippery
 @pytest.mark.parametrize("gamma, v_star", [(0.9, 0.0071), (0.99, 0.54)])
 def test_the_optimal_slippery_policy_keeps_off_the_edge_and_its_value_is_v_star(gamma, v_star):
     outcomes = outcome_table(make_env(slippery=True), process_episode)
-    assert outcomes.probabilities.shape == (48, 4, 3) and np.allclose(outcomes.probabilities.sum(axis=2), 1)
+    assert outcomes.probabilities.shape == (48, 4, 3) and np.allclose(
+        outcomes.probabilities.sum(axis=2), 1
+    )
     q_star = value_iteration(outcomes, gamma)
     optimal = q_star.argmax(axis=1)
-    np.testing.assert_allclose(policy_values(outcomes, gamma, optimal)[:37], q_star[:37].max(axis=1), atol=1e-10)
+    np.testing.assert_allclose(
+        policy_values(outcomes, gamma, optimal)[:37], q_star[:37].max(axis=1), atol=1e-10
+    )
     assert q_star[START_STATE].max() == pytest.approx(v_star, abs=5e-5 if gamma == 0.9 else 5e-3)
-    assert optimal[START_STATE] == LEFT  # into the wall: it can only slip upwards, never into the cliff
+    assert (
+        optimal[START_STATE] == LEFT
+    )  # into the wall: it can only slip upwards, never into the cliff
     assert optimal[24:35].tolist() == [UP] * 11  # the row above the cliff steps away from it
     assert success_within(outcomes, optimal, 10_000) == pytest.approx(1)  # it never falls
 
@@ -87,14 +123,26 @@ def test_on_the_deterministic_grid_a_policys_value_and_success_follow_its_walk()
     outcomes = outcome_table(make_env(), process_episode)
     greedy = q_values_of(load_model(SHIPPED_MODEL, 48, 4)).argmax(axis=1)  # the 13-step path
     assert policy_values(outcomes, 0.9, greedy)[START_STATE] == pytest.approx(0.9**12)
-    assert success_within(outcomes, greedy, 13) == 1.0 and success_within(outcomes, greedy, 12) == 0.0
+    assert (
+        success_within(outcomes, greedy, 13) == 1.0 and success_within(outcomes, greedy, 12) == 0.0
+    )
 
 
-def test_slippery_without_a_gymnasium_that_has_it_exits_2_in_one_line(monkeypatch, capsys, tmp_path):
-    monkeypatch.delitem(gym.registry, SLIPPERY_ID, raising=False)  # as under the article's pin, Gymnasium 0.29.1
-    assert cliff_walking_dqn.main(["--slippery", "--model", str(tmp_path / "m.pt"), "--no-plots"]) == 2
+def test_slippery_without_a_gymnasium_that_has_it_exits_2_in_one_line(
+    monkeypatch, capsys, tmp_path
+):
+    monkeypatch.delitem(
+        gym.registry, SLIPPERY_ID, raising=False
+    )  # as under the article's pin, Gymnasium 0.29.1
+    assert (
+        cliff_walking_dqn.main(["--slippery", "--model", str(tmp_path / "m.pt"), "--no-plots"]) == 2
+    )
     captured = capsys.readouterr()
-    assert captured.err.count("\n") == 1 and "Gymnasium 1.2 or later" in captured.err and SLIPPERY_ID in captured.err
+    assert (
+        captured.err.count("\n") == 1
+        and "Gymnasium 1.2 or later" in captured.err
+        and SLIPPERY_ID in captured.err
+    )
     assert "--- Training ---" not in captured.out and not (tmp_path / "m.pt").exists()
 
 
@@ -122,7 +170,9 @@ def test_the_slippery_sweep_measures_what_training_recorded(slippery_training):
 
     run = train_one(3, 0.9, 150)  # the fixture's seed, discount factor and episodes
     assert run["saved"] == slippery_training.saved_episode
-    assert run["value_share"] == pytest.approx(slippery_training.saved_start_value / slippery_training.v_star, abs=1e-12)
+    assert run["value_share"] == pytest.approx(
+        slippery_training.saved_start_value / slippery_training.v_star, abs=1e-12
+    )
     assert 0 < run["success"] < 0.336 and 0 < run["optimal_actions"] < 1
 
 
@@ -132,21 +182,40 @@ def test_a_slippery_test_episode_replays_with_its_slips(capsys):
     assert len(result.episode_steps) == 3
     capsys.readouterr()
     show_episode(result.actions, "ansi", slippery=True, reset_seed=result.reset_seed)
-    rows = [line.split() for line in capsys.readouterr().out.splitlines() if len(line.split()) == 12]  # the grids
-    replayed = [sum(rows[i : i + 4], []).index("x") for i in range(0, len(rows), 4)]  # where the agent stands
+    rows = [
+        line.split() for line in capsys.readouterr().out.splitlines() if len(line.split()) == 12
+    ]  # the grids
+    replayed = [
+        sum(rows[i : i + 4], []).index("x") for i in range(0, len(rows), 4)
+    ]  # where the agent stands
     assert replayed == result.path
     deterministic = make_env().unwrapped.P
-    assert any(deterministic[s][a][0][1] != t for s, a, t in zip(result.path, result.actions, result.path[1:]))  # it slipped
+    assert any(
+        deterministic[s][a][0][1] != t
+        for s, a, t in zip(result.path, result.actions, result.path[1:])
+    )  # it slipped
 
 
 @needs_slippery
 def test_test_only_crosses_grids_both_ways(tmp_path, slippery_training, capsys):
     model = tmp_path / "slippery.pt"
     save_model(slippery_training.policy_state, model)
-    common = ["--test-only", "--render", "none", "--test-episodes", "20", "--no-plots", "--seed", "1"]
+    common = [
+        "--test-only",
+        "--render",
+        "none",
+        "--test-episodes",
+        "20",
+        "--no-plots",
+        "--seed",
+        "1",
+    ]
     assert cliff_walking_dqn.main([*common, "--slippery", "--model", str(SHIPPED_MODEL)]) == 0
     out = capsys.readouterr().out
-    assert "Exact, over every slip, within the test's 51 steps:" in out and "the optimal policy with 33.6%" in out
+    assert (
+        "Exact, over every slip, within the test's 51 steps:" in out
+        and "the optimal policy with 33.6%" in out
+    )
     assert "Mean steps:" in out and "Path walked" not in out
     assert cliff_walking_dqn.main([*common, "--model", str(model)]) == 0
     out = capsys.readouterr().out
@@ -159,8 +228,23 @@ def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, caps
 
     from ours import plots
 
-    code = cliff_walking_dqn.main(["--slippery", "--seed", "3", "--episodes", "150", "--model", str(tmp_path / "m.pt"),
-                                   "--render", "none", "--test-episodes", "2", "--plots", str(tmp_path)])
+    code = cliff_walking_dqn.main(
+        [
+            "--slippery",
+            "--seed",
+            "3",
+            "--episodes",
+            "150",
+            "--model",
+            str(tmp_path / "m.pt"),
+            "--render",
+            "none",
+            "--test-episodes",
+            "2",
+            "--plots",
+            str(tmp_path),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "its greedy policy is worth" in out and "of V* = 0.007065" in out
@@ -174,7 +258,11 @@ def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, caps
 def test_default_runs_do_not_touch_the_slippery_grid(monkeypatch, tmp_path):
     """Without --slippery the agent is the deterministic one, and training never asks for the slippery grid."""
     monkeypatch.delitem(gym.registry, SLIPPERY_ID, raising=False)
-    with pytest.raises(TrainingFailed) as failure:  # 20 episodes are too few: what matters is what it recorded
+    with pytest.raises(
+        TrainingFailed
+    ) as failure:  # 20 episodes are too few: what matters is what it recorded
         CliffWalkingDQN(seed=6).train(20)
     result = failure.value.result
-    assert result.v_star is None and len(result.walk_lengths) == 20 and len(result.start_values) == 0
+    assert (
+        result.v_star is None and len(result.walk_lengths) == 20 and len(result.start_values) == 0
+    )

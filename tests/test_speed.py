@@ -59,12 +59,20 @@ def test_test_runs_on_one_thread_and_gives_the_callers_setting_back(two_threads,
 
 def random_mini_batch(rng, size=32):
     return [
-        Transition(rng.randrange(48), rng.randrange(4), rng.randrange(48), rng.randrange(2), rng.random() < 0.3)
+        Transition(
+            rng.randrange(48),
+            rng.randrange(4),
+            rng.randrange(48),
+            rng.randrange(2),
+            rng.random() < 0.3,
+        )
         for _ in range(size)
     ]
 
 
-@pytest.mark.skipif(not speed.fused_adam_available(), reason="this torch has no fused Adam on the CPU")
+@pytest.mark.skipif(
+    not speed.fused_adam_available(), reason="this torch has no fused Adam on the CPU"
+)
 def test_fused_and_ordinary_adam_make_the_same_update():
     torch.manual_seed(0)
     rng = random.Random(0)
@@ -79,7 +87,9 @@ def test_fused_and_ordinary_adam_make_the_same_update():
         mini_batch = random_mini_batch(rng)
         agent._optimize(48, mini_batch, fused_dqn, target_q_values, fused)
         agent._optimize(48, mini_batch, ordinary_dqn, target_q_values, ordinary)
-    for one, other, before in zip(fused_dqn.parameters(), ordinary_dqn.parameters(), start.parameters()):
+    for one, other, before in zip(
+        fused_dqn.parameters(), ordinary_dqn.parameters(), start.parameters()
+    ):
         assert not torch.equal(one, before)  # the steps did move every tensor
         torch.testing.assert_close(one, other, atol=1e-6, rtol=1e-5)
 
@@ -105,7 +115,9 @@ def test_fused_adam_available_tells_what_torch_accepts(monkeypatch):
 
     def refuses_fused(params, lr=0.001, fused=None, **kwargs):
         if fused:
-            raise RuntimeError("`fused=True` requires all the params to be ... of supported devices: ['cuda']")
+            raise RuntimeError(
+                "`fused=True` requires all the params to be ... of supported devices: ['cuda']"
+            )
         return object()
 
     monkeypatch.setattr(torch.optim, "Adam", refuses_fused)

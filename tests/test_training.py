@@ -41,7 +41,9 @@ def test_history_has_one_entry_per_episode_played_or_learned():
     assert len(result.rewards_per_episode) - 500 == result.first_goal_episode - 1
     assert not result.rewards_per_episode[: result.first_goal_episode - 1].any()
     assert np.isnan(result.per_episode(result.loss_history)[: result.first_goal_episode - 1]).all()
-    assert result.epsilon_history[-1] == pytest.approx(0, abs=1e-9)  # linear decay over the counted episodes
+    assert result.epsilon_history[-1] == pytest.approx(
+        0, abs=1e-9
+    )  # linear decay over the counted episodes
     assert np.diff(result.epsilon_history) == pytest.approx(-1 / 500)
     assert (result.steps_per_episode <= CliffWalkingDQN().max_episode_steps).all()
 
@@ -65,7 +67,9 @@ def random_table(seed):
     return greedy_actions
 
 
-@pytest.mark.parametrize("greedy_actions", [optimal_table()] + [random_table(seed) for seed in range(20)])
+@pytest.mark.parametrize(
+    "greedy_actions", [optimal_table()] + [random_table(seed) for seed in range(20)]
+)
 def test_greedy_walk_on_the_table_equals_an_episode_in_the_environment(greedy_actions):
     env = make_env(max_episode_steps=100)
     path = greedy_walk(greedy_actions, *transition_table(env))
