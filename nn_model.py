@@ -7,9 +7,9 @@ from torch import nn
 class DQN(nn.Module):
     """Deep Q-learning Neural Network model.
 
-    It maps a one-hot encoded state to one Q-value per action. The attribute names ``block_1`` and ``block_2`` are the article's; they are the keys of the saved
-    state_dict, so a model file saved by the article's code loads here and ours loads there.
-    """
+    It maps a one-hot encoded state to one Q-value per action. The attribute names ``block_1`` and
+    ``block_2`` are the article's; they are the keys of the saved state_dict, so a model file saved
+    by the article's code loads here and ours loads there."""
 
     def __init__(self, in_states: int, out_actions: int):
         super().__init__()

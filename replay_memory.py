@@ -1,4 +1,4 @@
-"""The article's replay_memory.py: its ReplayMemory, plus a Transition namedtuple and a clear error for an oversized sample."""
+"""The article's ReplayMemory, a Transition namedtuple and a clear error for too big a sample."""
 
 import random
 from collections import deque
@@ -30,9 +30,11 @@ class ReplayMemory:
 
     def sample(self, sample_size: int = 1) -> list[Transition]:
         """``sample_size`` distinct transitions, chosen uniformly (python's ``random``)."""
-        if not 0 <= sample_size <= len(self.memory):  # ours: small fixes (a clear error instead of random.sample's)
+        # ours: small fixes (a clear error instead of random.sample's)
+        if not 0 <= sample_size <= len(self.memory):
             raise ValueError(
-                f"cannot sample {sample_size} transitions from a replay memory holding {len(self.memory)}"
+                f"cannot sample {sample_size} transitions"
+                f" from a replay memory holding {len(self.memory)}"
             )
         # Return k unique random elements
         return random.sample(self.memory, sample_size)

@@ -1,12 +1,12 @@
 """Train once per seed and report whether each run ends on a network that walks the optimal path.
 
-    python benchmarks/seed_sweep.py --seeds 0-19                     # the default training
-    python benchmarks/seed_sweep.py --seeds 0-29 --discount-factor 0.99  # any flag of the main script's
+python benchmarks/seed_sweep.py --seeds 0-19                     # the default training python
+benchmarks/seed_sweep.py --seeds 0-29 --discount-factor 0.99  # any flag of the main script's
 
-Per seed: the episode that first reached the goal, the share of optimize steps after which the greedy
-walk was optimal, the first such episode, whether the final network (what the article saves) walks the
-optimal path, and the saved network's walk. Exits 1 unless every saved network walks the optimal path.
-"""
+Per seed: the episode that first reached the goal, the share of optimize steps after which the
+greedy walk was optimal, the first such episode, whether the final network (what the article saves)
+walks the optimal path, and the saved network's walk. Exits 1 unless every saved network walks the
+optimal path."""
 
 import argparse
 import contextlib

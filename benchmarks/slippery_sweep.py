@@ -1,13 +1,14 @@
-"""Train on the slippery cliff once per seed and discount factor, and measure the saved network exactly.
+"""Train on the slippery cliff once per seed and discount factor, and measure the saved network
+exactly.
 
     python benchmarks/slippery_sweep.py --seeds 0-9 --discount-factors 0.9,0.99
 
-Per run, for the network that training saves (the one whose greedy policy was worth the most from the
-start): its exact value from the start as a share of V*, its exact success rate within the test's step
-limit (the probability, over every slip, of reaching the goal within 51 steps; no episodes are played),
-and the share of the 37 standable states whose greedy action is optimal (ties with Q*'s best count).
-The optimal policy's success rate over the same limit is printed once per discount factor.
-"""
+Per run, for the network that training saves (the one whose greedy policy was worth the most from
+the start): its exact value from the start as a share of V*, its exact success rate within the
+test's step limit (the probability, over every slip, of reaching the goal within 51 steps; no
+episodes are played), and the share of the 37 standable states whose greedy action is optimal (ties
+with Q*'s best count). The optimal policy's success rate over the same limit is printed once per
+discount factor."""
 
 import contextlib
 import io
@@ -37,7 +38,8 @@ from ours.speed import q_values_of  # noqa: E402
 
 
 def exact_measures(q_values, discount_factor: float, agent: CliffWalkingDQN) -> dict:
-    """The greedy policy of ``q_values`` on the slippery grid: value share, success rate, optimal actions."""
+    """The greedy policy of ``q_values`` on the slippery grid: value share, success rate, optimal
+    actions."""
     outcomes = outcome_table(make_env(slippery=True), agent._process_episode)
     q_star = value_iteration(outcomes, discount_factor)
     greedy = q_values.argmax(axis=1)

@@ -1,4 +1,5 @@
-"""What a second torch thread costs training when the other core is busy, as on a laptop doing other work.
+"""What a second torch thread costs training when the other core is busy, as on a laptop doing other
+work.
 
     python benchmarks/thread_cost.py              # seed 0, 3000 episodes, 2 rounds
 

@@ -1,1 +1,1 @@
-"""What this project adds to the article's three files: each module named for what it adds (README, Project layout)."""
+"""What the project adds to the article's files, a module per topic (README, Project layout)."""

@@ -1,4 +1,4 @@
-"""The article's CliffWalking environment under any Gymnasium, its landmarks, and one place that seeds all randomness."""
+"""The article's CliffWalking under any Gymnasium, its landmarks, one place seeding everything."""
 
 import random
 
@@ -18,7 +18,8 @@ SLIPPERY_ID = "CliffWalkingSlippery-v1"  # each move goes the intended way or to
 
 
 class MissingEnvironment(Exception):
-    """The installed Gymnasium does not register the environment asked for (command_line.py: one line, exit 2)."""
+    """The installed Gymnasium does not register the environment asked for (command_line.py: one
+    line, exit 2)."""
 
 
 def environment_id(slippery: bool = False) -> str:
@@ -43,7 +44,8 @@ def make_env(
 
 
 def seed_everything(seed: int | None, env: gym.Env) -> None:
-    """Seed python, numpy, torch and the environment, so that one seed gives one run; None seeds nothing."""
+    """Seed python, numpy, torch and the environment, so that one seed gives one run; None seeds
+    nothing."""
     if seed is None:
         return
     random.seed(seed)  # epsilon draws and replay-memory samples
@@ -54,6 +56,7 @@ def seed_everything(seed: int | None, env: gym.Env) -> None:
 
 
 def test_reset_seed(seed: int | None) -> int:
-    """The seed of the first test episode's reset: ``seed``, or a fresh one. On the slippery grid the same
-    reset seed and the same actions repeat the same slips, so the first episode can be replayed."""
+    """The seed of the first test episode's reset: ``seed``, or a fresh one. On the slippery grid
+    the same reset seed and the same actions repeat the same slips, so the first episode can be
+    replayed."""
     return random.SystemRandom().randrange(2**32) if seed is None else seed

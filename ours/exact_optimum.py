@@ -1,5 +1,7 @@
-"""What the article cannot show: the exact Q* the network approximates, the exact value of any greedy policy,
-and the greedy walk, all on the environment's own table (deterministic, or slippery with probabilities)."""
+"""What the article cannot show: the exact Q*, the exact value of a greedy policy, the greedy walk.
+
+All on the environment's own table: deterministic, or slippery with the probability of each outcome.
+"""
 
 from typing import NamedTuple
 
@@ -12,10 +14,9 @@ from ours.environment import CLIFF_REWARD, GOAL_STATE, STANDABLE_STATES, START_S
 class Outcomes(NamedTuple):
     """Every outcome of every (state, action), as arrays of shape (states, actions, outcomes).
 
-    On the deterministic grid there is one outcome per move, with probability 1; on the slippery grid
-    three (the intended direction and the two beside it). ``rewards`` and ``terminated`` are the
-    article's, after ``process_episode``; a terminal outcome has no future.
-    """
+    On the deterministic grid there is one outcome per move, with probability 1; on the slippery
+    grid three (the intended direction and the two beside it). ``rewards`` and ``terminated`` are
+    the article's, after ``process_episode``; a terminal outcome has no future."""
 
     probabilities: np.ndarray
     next_states: np.ndarray
@@ -24,8 +25,9 @@ class Outcomes(NamedTuple):
 
 
 def outcome_table(env: gym.Env, process_episode) -> Outcomes:
-    """Read the environment's own table ``P`` (probability, next state, reward, done) for each outcome,
-    with the rewards and episode ends of ``process_episode`` (the article's ``_process_episode``)."""
+    """Read the environment's own table ``P`` (probability, next state, reward, done) for each
+    outcome, with the rewards and episode ends of ``process_episode`` (the article's
+    ``_process_episode``)."""
     table = env.unwrapped.P
     rows = [[table[s][a] for a in sorted(table[s])] for s in sorted(table)]
     probabilities, next_states, env_rewards = (
@@ -37,8 +39,8 @@ def outcome_table(env: gym.Env, process_episode) -> Outcomes:
 
 
 def transition_table(env: gym.Env) -> tuple[list[list[int]], list[list[int]]]:
-    """Next state and environment reward for every (state, action) of the deterministic grid, where each
-    entry of ``P`` has one outcome, with probability 1 (what the greedy walk needs)."""
+    """Next state and environment reward for every (state, action) of the deterministic grid, where
+    each entry of ``P`` has one outcome, with probability 1 (what the greedy walk needs)."""
     table = env.unwrapped.P
     if any(len(table[s][a]) != 1 for s in table for a in table[s]):
         raise ValueError(
@@ -50,12 +52,12 @@ def transition_table(env: gym.Env) -> tuple[list[list[int]], list[list[int]]]:
 
 
 def greedy_walk(greedy_actions: list[int], next_states, rewards) -> list[int] | None:
-    """States visited by the greedy policy from the start to the goal, or None if it never gets there.
+    """States visited by the greedy policy from the start to the goal, or None if it never gets
+    there.
 
-    On a deterministic grid this is exactly what a greedy test episode does, without the environment's
-    per-step overhead. A fall ends the walk; so does a revisited state, since a deterministic greedy
-    policy that comes back to a state loops forever.
-    """
+    On a deterministic grid this is exactly what a greedy test episode does, without the
+    environment's per-step overhead. A fall ends the walk; so does a revisited state, since a
+    deterministic greedy policy that comes back to a state loops forever."""
     path = [START_STATE]
     while path[-1] != GOAL_STATE:
         state = path[-1]
@@ -67,7 +69,8 @@ def greedy_walk(greedy_actions: list[int], next_states, rewards) -> list[int] | 
 
 
 def _backup(outcomes: Outcomes, discount_factor: float, state_values: np.ndarray) -> np.ndarray:
-    """Q(s, a) = sum over outcomes of p * (r + gamma * V(s')), with no future after a terminal outcome."""
+    """Q(s, a) = sum over outcomes of p * (r + gamma * V(s')), with no future after a terminal
+    outcome."""
     future = discount_factor * state_values[outcomes.next_states] * ~outcomes.terminated
     return (outcomes.probabilities * (outcomes.rewards + future)).sum(axis=2)
 
@@ -78,9 +81,9 @@ def value_iteration(
     tolerance: float = 1e-13,
     max_sweeps: int = 1_000_000,
 ) -> np.ndarray:
-    """Q*(s, a), one row per state: sweeps of Q(s, a) = E[r + gamma * max_a' Q(s', a')] until no value
-    moves by more than ``tolerance``. On the deterministic grid the values stop changing, to the last
-    bit, after a few dozen sweeps (a change there is either 0 or a power of gamma)."""
+    """Q*(s, a), one row per state: sweeps of Q(s, a) = E[r + gamma * max_a' Q(s', a')] until no
+    value moves by more than ``tolerance``. On the deterministic grid the values stop changing, to
+    the last bit, after a few dozen sweeps (a change there is either 0 or a power of gamma)."""
     q_values = np.zeros(outcomes.next_states.shape[:2])
     for _ in range(max_sweeps):
         updated = _backup(outcomes, discount_factor, q_values.max(axis=1))
@@ -125,8 +128,9 @@ def policy_values(outcomes: Outcomes, discount_factor: float, actions) -> np.nda
 
 
 def success_within(outcomes: Outcomes, actions, max_steps: int) -> float:
-    """The exact probability that the policy taking ``actions[s]`` reaches the goal from the start within
-    ``max_steps`` steps, over every outcome of every move (a fall ends the episode without success)."""
+    """The exact probability that the policy taking ``actions[s]`` reaches the goal from the start
+    within ``max_steps`` steps, over every outcome of every move (a fall ends the episode without
+    success)."""
     states = np.arange(len(actions))
     probabilities, next_states = (
         outcomes.probabilities[states, actions],
@@ -145,8 +149,8 @@ def success_within(outcomes: Outcomes, actions, max_steps: int) -> float:
 
 
 def optimal_q_values(discount_factor: float, process_episode, slippery: bool = False) -> np.ndarray:
-    """The exact Q-table the network stands in for: Q*(s, a) by value iteration on the environment's own
-    table (the slippery one with ``slippery``), with the article's rewards and episode ends."""
+    """The exact Q-table the network stands in for: Q*(s, a) by value iteration on the environment's
+    own table (the slippery one with ``slippery``), with the article's rewards and episode ends."""
     return value_iteration(
         outcome_table(make_env(slippery=slippery), process_episode), discount_factor
     )
@@ -155,8 +159,9 @@ def optimal_q_values(discount_factor: float, process_episode, slippery: bool = F
 def compare_with_optimum(
     q_values: np.ndarray, q_star: np.ndarray
 ) -> tuple[float, float, list[int]]:
-    """Largest |Q - Q*| over the standable states, the share of them where the greedy action is optimal,
-    and the states where it is not. An action is optimal when it ties with Q*'s best (ties are common)."""
+    """Largest |Q - Q*| over the standable states, the share of them where the greedy action is
+    optimal, and the states where it is not. An action is optimal when it ties with Q*'s best (ties
+    are common)."""
     largest_error = float(np.abs(q_values[STANDABLE_STATES] - q_star[STANDABLE_STATES]).max())
     disagreeing = [
         int(s) for s in STANDABLE_STATES if q_star[s, q_values[s].argmax()] < q_star[s].max() - 1e-9

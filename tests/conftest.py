@@ -21,7 +21,8 @@ SHIPPED_MODEL = ROOT / "cliff_walking_dql.pt"
 
 @pytest.fixture
 def headless_env():
-    """The environment of a server with no display, for subprocesses (no SDL driver chosen either)."""
+    """The environment of a server with no display, for subprocesses (no SDL driver chosen
+    either)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -33,7 +34,8 @@ def headless_env():
 
 @pytest.fixture(autouse=True)
 def run_in_a_temporary_folder(tmp_path, monkeypatch):
-    """What a run writes to the current folder (pictures, a default model) lands outside the repository."""
+    """What a run writes to the current folder (pictures, a default model) lands outside the
+    repository."""
     monkeypatch.chdir(tmp_path)
 
 

@@ -1,5 +1,5 @@
-"""The article's learning rules: reward processing, the optimize step's targets, target sync, and the
-equivalence of our batched computations with the article's per-sample ones."""
+"""The article's learning rules: reward processing, the optimize step's targets, target sync, and
+the equivalence of our batched computations with the article's per-sample ones."""
 
 import random
 
@@ -129,7 +129,8 @@ def test_batched_optimize_equals_the_articles_per_sample_loop(seed):
 
 
 def record_training(monkeypatch, seed=5, episodes=300):
-    """Train, recording around every optimize step what the loop passed and what the network became."""
+    """Train, recording around every optimize step what the loop passed and what the network
+    became."""
     calls = []
     real_optimize = CliffWalkingDQN._optimize
     real_walk = results.greedy_walk
@@ -187,7 +188,8 @@ def test_target_network_is_synced_after_more_than_network_sync_rate_steps(monkey
 
 
 def test_copy_weights_gives_the_destination_network_the_source_networks_weights():
-    """The target sync and the best-network snapshot: the article's load_state_dict(state_dict())."""
+    """The target sync and the best-network snapshot: the article's
+    load_state_dict(state_dict())."""
     torch.manual_seed(0)
     source, destination = DQN(48, 4), DQN(48, 4)
     all_states = state_to_dqn_input(np.arange(48), 48)
@@ -207,7 +209,8 @@ def test_copy_weights_gives_the_destination_network_the_source_networks_weights(
 
 
 def test_ours_and_the_articles_formulation_play_the_same_episodes():
-    """Same seed, same random draws: the batched code plays exactly the episodes the article's code plays."""
+    """Same seed, same random draws: the batched code plays exactly the episodes the article's code
+    plays."""
     article_state, article_steps = train_article_formulation(CliffWalkingDQN(seed=5), 300)
     ours = CliffWalkingDQN(seed=5).train(300)
     assert article_steps == ours.steps_per_episode.tolist()

@@ -36,7 +36,8 @@ def test_sample_is_uniform():
     for _ in range(5000):
         for t in memory.sample(3):
             counts[t.state] += 1
-    # each transition is drawn with probability 3/10: 1500 of 5000 draws, give or take sampling noise
+    # each transition is drawn with probability 3/10: 1500 of 5000 draws, give or take sampling
+    # noise
     assert all(1350 < c < 1650 for c in counts), counts
 
 
