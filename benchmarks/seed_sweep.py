@@ -87,7 +87,8 @@ def main() -> int:
 
     print(f"{args.episodes} episodes; {describe(settings)}")
     print(
-        "seed  played  1st goal  1st optimal  optimal share  final walk  saved walk (episode)  seconds"
+        "seed  played  1st goal  1st optimal  optimal share  final walk  saved walk (episode)"
+        "  seconds"
     )
     with ProcessPoolExecutor(args.workers) as pool:
         runs = list(
@@ -100,29 +101,34 @@ def main() -> int:
         )
     for run in runs:
         if run["saved"] is None:
-            print(
-                f"{run['seed']:4d}  training failed: no network reached the goal  {run['seconds']:7.1f}"
-            )
+            failed = "training failed: no network reached the goal"
+            print(f"{run['seed']:4d}  {failed}  {run['seconds']:7.1f}")
             continue
         final = "fails" if math.isinf(run["final"]) else f"{run['final']:.0f}"
         print(
-            f"{run['seed']:4d}  {run['played']:6d}  {run['first_goal']:8d}  {run['first_optimal'] or '-':>11}"
-            f"  {run['optimal_share']:12.0%}  {final:>10}  {run['saved']:10d} ({run['saved_episode']})"
+            f"{run['seed']:4d}  {run['played']:6d}  {run['first_goal']:8d}"
+            f"  {run['first_optimal'] or '-':>11}  {run['optimal_share']:12.0%}  {final:>10}"
+            f"  {run['saved']:10d} ({run['saved_episode']})"
             f"  {run['seconds']:7.1f}"
         )
     learned = [run for run in runs if run["saved"] is not None and run["first_optimal"]]
     if learned:
+
+        def median(key):
+            return statistics.median(key(run) for run in learned)
+
         print(
             f"median over the seeds: goal first reached in episode"
-            f" {statistics.median(run['first_goal'] for run in learned):.0f}, first optimal walk"
-            f" {statistics.median(run['first_optimal'] - run['first_goal'] for run in learned):.0f} episodes later,"
-            f" optimal walk after {statistics.median(run['optimal_share'] for run in learned):.0%} of optimize steps,"
-            f" {statistics.median(run['seconds'] for run in learned):.1f} s a run"
+            f" {median(lambda run: run['first_goal']):.0f}, first optimal walk"
+            f" {median(lambda run: run['first_optimal'] - run['first_goal']):.0f} episodes later,"
+            f" optimal walk after {median(lambda run: run['optimal_share']):.0%} of optimize steps,"
+            f" {median(lambda run: run['seconds']):.1f} s a run"
         )
     converged = sum(run["saved"] == OPTIMAL_PATH_LENGTH for run in runs)
     final_ok = sum(run["saved"] is not None and run["final"] == OPTIMAL_PATH_LENGTH for run in runs)
     print(
-        f"{converged} of {len(runs)} seeds saved a network that walks the optimal {OPTIMAL_PATH_LENGTH}-step path"
+        f"{converged} of {len(runs)} seeds saved a network that walks the optimal"
+        f" {OPTIMAL_PATH_LENGTH}-step path"
         f" ({final_ok} of {len(runs)} final networks do)"
     )
     return 0 if converged == len(runs) else 1

@@ -103,27 +103,29 @@ def main() -> int:
         q_star = value_iteration(outcomes, gamma)
         optimal = exact_measures(q_star, gamma, agent)
         print(
-            f"\ndiscount factor {gamma:g}: V*(start) = {q_star[START_STATE].max():.4g}; the optimal policy's success"
-            f" {optimal['success']:.1%}"
+            f"\ndiscount factor {gamma:g}: V*(start) = {q_star[START_STATE].max():.4g};"
+            f" the optimal policy's success {optimal['success']:.1%}"
         )
         print("seed  saved (episode)  value / V*  success  optimal actions  seconds")
         done = [run for run in runs if run["gamma"] == gamma]
         for run in done:
             if run["saved"] is None:
-                print(
-                    f"{run['seed']:4d}  training failed: no greedy policy ever reached the goal  {run['seconds']:7.1f}"
-                )
+                failed = "training failed: no greedy policy ever reached the goal"
+                print(f"{run['seed']:4d}  {failed}  {run['seconds']:7.1f}")
                 continue
             print(
-                f"{run['seed']:4d}  {run['saved']:15d}  {run['value_share']:10.1%}  {run['success']:7.1%}"
-                f"  {run['optimal_actions']:15.0%}  {run['seconds']:7.1f}"
+                f"{run['seed']:4d}  {run['saved']:15d}  {run['value_share']:10.1%}"
+                f"  {run['success']:7.1%}  {run['optimal_actions']:15.0%}  {run['seconds']:7.1f}"
             )
         saved = [run for run in done if run["saved"] is not None]
         if saved:
+            value_share, success, optimal_actions = (
+                statistics.median(run[key] for run in saved)
+                for key in ("value_share", "success", "optimal_actions")
+            )
             print(
-                f"median over {len(saved)} seeds: value / V* {statistics.median(r['value_share'] for r in saved):.1%},"
-                f" success {statistics.median(r['success'] for r in saved):.1%},"
-                f" optimal actions {statistics.median(r['optimal_actions'] for r in saved):.0%}"
+                f"median over {len(saved)} seeds: value / V* {value_share:.1%},"
+                f" success {success:.1%}, optimal actions {optimal_actions:.0%}"
             )
     return 0
 

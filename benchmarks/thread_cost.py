@@ -45,10 +45,8 @@ def main() -> int:
                 start = time.perf_counter()
                 with contextlib.redirect_stdout(io.StringIO()):
                     train_on_any_threads(CliffWalkingDQN(seed=args.seed), args.episodes)
-                print(
-                    f"{threads} torch threads, the other core busy: {time.perf_counter() - start:.1f} s",
-                    flush=True,
-                )
+                seconds = time.perf_counter() - start
+                print(f"{threads} torch threads, the other core busy: {seconds:.1f} s", flush=True)
     finally:
         busy.terminate()
     return 0
