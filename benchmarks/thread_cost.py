@@ -43,7 +43,9 @@ def main() -> int:
                 torch.set_num_threads(threads)
                 start = time.perf_counter()
                 with contextlib.redirect_stdout(io.StringIO()):
-                    train_on_any_threads(CliffWalkingDQN(seed=args.seed), args.episodes)
+                    train_on_any_threads(
+                        CliffWalkingDQN(seed=args.seed, model_file=None), args.episodes
+                    )
                 print(
                     f"{threads} torch threads, the other core busy: {time.perf_counter() - start:.1f} s",
                     flush=True,

@@ -17,9 +17,15 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, NullLocator
 from PIL import Image, ImageDraw, ImageFont
 
-from ours.environment import GOAL_STATE, OPTIMAL_PATH_LENGTH, STANDABLE_STATES, START_STATE
+from ours.environment import (
+    GOAL_STATE,
+    GRID_COLUMNS,
+    GRID_ROWS,
+    OPTIMAL_PATH_LENGTH,
+    STANDABLE_STATES,
+    START_STATE,
+)
 
-GRID_ROWS, GRID_COLUMNS = 4, 12
 CLIFF_STATES = range(37, 47)
 TRAINING_PLOT = "cliff_walking_dqn_training.png"
 POLICY_PLOT = "cliff_walking_dqn_policy.png"
@@ -132,20 +138,7 @@ def plot_training(result, path: Path, settings: str = "") -> None:
     _log_scale(loss_axes)
     loss_axes.set_xlabel("episode")
 
-    marks = []  # the vertical lines, drawn on every panel and explained in the top one's legend
-    if result.first_goal_episode:
-        marks.append(
-            (
-                result.first_goal_episode,
-                "tab:purple",
-                "--",
-                f"first goal: learning starts (episode {result.first_goal_episode})",
-            )
-        )
-    if result.saved_episode:
-        marks.append(
-            (result.saved_episode, "black", "-.", f"network saved (episode {result.saved_episode})")
-        )
+    marks = training_marks(result)
     for axes in (goal_axes, steps_axes, epsilon_axes, loss_axes):
         for episode, color, style, label in marks:
             axes.axvline(episode, color=color, linestyle=style, linewidth=1, label=label)
@@ -161,6 +154,44 @@ def plot_training(result, path: Path, settings: str = "") -> None:
             framealpha=0.9,
         )
     figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
+
+
+def training_marks(result) -> list[tuple[int, str, str, str]]:
+    """The training picture's vertical lines (episode, colour, style, label): the first goal, the
+    network saved and, when the last one was saved (save-last), the best one seen, which was not."""
+    marks = []
+    if result.first_goal_episode:
+        marks.append(
+            (
+                result.first_goal_episode,
+                "tab:purple",
+                "--",
+                f"first goal: learning starts (episode {result.first_goal_episode})",
+            )
+        )
+    if result.save_last:
+        marks.append(
+            (
+                result.last_episode,
+                "black",
+                "-.",
+                f"network saved: the last (episode {result.last_episode})",
+            )
+        )
+        if result.saved_episode:
+            marks.append(
+                (
+                    result.saved_episode,
+                    "tab:gray",
+                    ":",
+                    f"best network seen, not saved (episode {result.saved_episode})",
+                )
+            )
+    elif result.saved_episode:
+        marks.append(
+            (result.saved_episode, "black", "-.", f"network saved (episode {result.saved_episode})")
+        )
+    return marks
 
 
 def _log_scale(axes) -> None:
@@ -246,16 +277,31 @@ def _draw_q_values(
     return _draw_grid(axes, values, arrows, title, norm, marked)
 
 
+def value_scale(q_value_tables, standable) -> Normalize:
+    """One colour scale for every grid of a picture, from the lowest to the highest max Q they show:
+    the values depend on gamma and the grid (on the slippery one at gamma 0.9 they stay under 0.05),
+    and a fixed 0-1 scale would paint them all one colour."""
+    shown = np.concatenate([np.asarray(q)[standable].max(axis=1) for q in q_value_tables])
+    low, high = float(shown.min()), float(shown.max())
+    return Normalize(vmin=low, vmax=high if high > low else low + 1)
+
+
 def plot_policy(
-    q_values: np.ndarray, q_star: np.ndarray, comparison, path: Path, slippery: bool = False
+    q_values: np.ndarray,
+    q_star: np.ndarray,
+    comparison,
+    path: Path,
+    slippery: bool = False,
+    learner: str = "Deep Q-network",
 ) -> None:
-    """The network's greedy policy and state values above the exact ones, disagreements marked.
+    """The learner's greedy policy and state values above the exact ones, disagreements marked.
 
     ``comparison`` is (largest |Q - Q*|, share of agreeing cells, disagreeing states, standable states);
-    ``slippery``: the grid is CliffWalkingSlippery, and Q* is over every slip (the titles say so).
+    ``slippery``: the grid is CliffWalkingSlippery, and Q* is over every slip (the titles say so);
+    ``learner`` names what learned ``q_values`` (the network, or q_learning.py's Q matrix).
     """
     largest_error, agreement, disagreeing, standable = comparison
-    norm = Normalize(vmin=0, vmax=1)
+    norm = value_scale([q_values, q_star], standable)
     figure = Figure(figsize=(11, 7.5))
     figure.subplots_adjust(left=0.1, right=0.86, bottom=0.14, top=0.91, hspace=0.38)
     network_axes, optimum_axes = figure.subplots(2, 1)
@@ -263,7 +309,7 @@ def plot_policy(
         network_axes,
         q_values,
         standable,
-        "Deep Q-network: its greedy action (arrow) and max Q (colour)",
+        f"{learner}: its greedy action (arrow) and max Q (colour)",
         norm,
         disagreeing,
     )
@@ -286,7 +332,7 @@ def plot_policy(
     figure.legend(
         handles=[
             Patch(color="dimgray", label="cliff"),
-            Patch(fill=False, edgecolor="red", linewidth=2.5, label="network's action not optimal"),
+            Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
             Patch(color="none", label="S start, G goal"),
         ],
         loc="lower center",
@@ -304,7 +350,7 @@ def plot_table_vs_network(
     ``optimal_shares`` maps a learner's name to that share (one value per learning episode); ``grids``
     lists (title, Q-values, states where the greedy action is not optimal) per learner.
     """
-    norm = Normalize(vmin=0, vmax=1)
+    norm = value_scale([q_values for _, q_values, _ in grids] + [q_star], STANDABLE_STATES)
     figure = Figure(figsize=(11, 13.5), layout="constrained")
     curve_axes, *grid_axes = figure.subplots(
         len(grids) + 2, 1, height_ratios=[1.3] + [1] * (len(grids) + 1)

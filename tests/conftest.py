@@ -31,6 +31,12 @@ def headless_env():
     return env
 
 
+@pytest.fixture(autouse=True, scope="session")
+def start_in_a_temporary_folder(tmp_path_factory):
+    """Module fixtures run before the per-test folder below: what they write lands outside too."""
+    os.chdir(tmp_path_factory.mktemp("session"))
+
+
 @pytest.fixture(autouse=True)
 def run_in_a_temporary_folder(tmp_path, monkeypatch):
     """What a run writes to the current folder (pictures, a default model) lands outside the repository."""
