@@ -11,10 +11,10 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-from matplotlib.colors import Normalize
+from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import FuncFormatter, NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 from PIL import Image, ImageDraw, ImageFont
 
 from ours.environment import (
@@ -277,13 +277,28 @@ def _draw_q_values(
     return _draw_grid(axes, values, arrows, title, norm, marked)
 
 
-def value_scale(q_value_tables, standable) -> Normalize:
-    """One colour scale for every grid of a picture, from the lowest to the highest max Q they show:
-    the values depend on gamma and the grid (on the slippery one at gamma 0.9 they stay under 0.05),
-    and a fixed 0-1 scale would paint them all one colour."""
+def value_scale(q_value_tables, standable) -> LogNorm:
+    """One colour scale for every grid of a picture, fitted to the max Q they show, logarithmic.
+
+    The values are discounted returns, gamma to the power of the steps left, so they shrink
+    geometrically away from the goal, and how far depends on gamma and the grid: on the slippery one
+    at gamma 0.9 most cells are under 0.05, where a fixed 0-1 scale paints them all one colour. On
+    a log scale each step costs the same share of the colours. Values under a thousandth of the
+    largest (zero and negative ones too) get the lowest colour.
+    """
     shown = np.concatenate([np.asarray(q)[standable].max(axis=1) for q in q_value_tables])
-    low, high = float(shown.min()), float(shown.max())
-    return Normalize(vmin=low, vmax=high if high > low else low + 1)
+    high = float(shown.max()) if shown.max() > 0 else 1.0
+    positive = shown[shown > 0]
+    low = max(float(positive.min()) if len(positive) else 0.0, high / 1000)
+    return LogNorm(vmin=low, vmax=high if high > low else low * 10, clip=True)
+
+
+def _value_colorbar(figure, image, **placement) -> None:
+    """The colour bar of a value_scale, labelled 0.2, 0.3, 0.5, 1 in plain text (see _log_scale)."""
+    colorbar = figure.colorbar(image, label="max over actions of Q(s, a)", **placement)
+    colorbar.ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 3, 5)))
+    colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    colorbar.ax.yaxis.set_minor_locator(NullLocator())
 
 
 def plot_policy(
@@ -321,9 +336,7 @@ def plot_policy(
     image = _draw_q_values(
         optimum_axes, q_star, standable, optimum_title, norm, every_best_action=True
     )
-    figure.colorbar(
-        image, cax=figure.add_axes((0.9, 0.2, 0.018, 0.65)), label="max over actions of Q(s, a)"
-    )
+    _value_colorbar(figure, image, cax=figure.add_axes((0.9, 0.2, 0.018, 0.65)))
     figure.suptitle(
         f"Learned policy against the optimum: greedy action optimal in {agreement:.0%} of the"
         f" {len(standable)} cells, largest |Q - Q*| = {largest_error:.3f}",
@@ -380,7 +393,7 @@ def plot_table_vs_network(
     image = _draw_q_values(
         grid_axes[-1], q_star, STANDABLE_STATES, OPTIMUM_TITLE, norm, every_best_action=True
     )
-    figure.colorbar(image, ax=grid_axes, label="max over actions of Q(s, a)", shrink=0.8)
+    _value_colorbar(figure, image, ax=grid_axes, shrink=0.8)
     figure.legend(
         handles=[
             Patch(color="dimgray", label="cliff"),
