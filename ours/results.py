@@ -157,26 +157,24 @@ class TrainingResult:
             if first_goal
             else f"{self.last_episode} episodes played, the goal never reached"
         )
-        saved = self.last_episode if self.save_last else self.saved_episode
-        which = "the last network" if self.save_last else "the best network"
         where = f"saved to {self.model_file}" if self.model_file else "not saved"
-        best = (
-            f"best network: episode {self.saved_episode}, {self._measure()}"
-            if self.saved_episode
-            else "no network walked from start to goal"
-        )
+        if self.saved_episode:
+            network = f"the best network, of episode {self.saved_episode}, {self._measure()}"
+        else:
+            network = "no network walked from start to goal"
+        if self.save_last:
+            network = f"the last network, of episode {self.last_episode}; {network}"
+        history = "start_values" if self.v_star else "walk_lengths"
         return (
-            f"TrainingResult({played};\n  {which} (episode {saved}) {where}; {best};\n"
-            f"  histories: rewards_per_episode, steps_per_episode ({self.last_episode} values),"
-            f" epsilon_history, loss_history, {'start_values' if self.v_star else 'walk_lengths'}"
-            f" ({len(self.epsilon_history)} values))"
+            f"TrainingResult({played};\n  {where}: {network};\n  histories: rewards_per_episode,"
+            f" steps_per_episode, epsilon_history, loss_history, {history})"
         )
 
     def _measure(self) -> str:
         if self.v_star is None:
-            return f"greedy walk {self.saved_path_length} steps"
+            return f"its greedy walk {self.saved_path_length} steps"
         value = self.saved_start_value
-        return f"greedy policy worth {value:.4g} from the start (V* {self.v_star:.4g})"
+        return f"its greedy policy worth {value:.4g} from the start (V* {self.v_star:.4g})"
 
     @property
     def saved_start_value(self) -> float | None:

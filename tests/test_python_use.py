@@ -37,7 +37,9 @@ def test_train_then_test_on_one_object_tests_the_network_just_trained(capsys):
     for shown in repr(trained), repr(tested):  # a summary, not the histories' arrays
         assert len(shown.splitlines()) <= 3 and len(shown) < 500
     assert f"{len(trained.rewards_per_episode)} episodes played" in repr(trained)
-    assert f"(episode {trained.saved_episode}) saved to {MODEL_FILE}" in repr(trained)
+    assert f"saved to {MODEL_FILE}: the best network, of episode {trained.saved_episode}," in repr(
+        trained
+    )
     assert "success rate 100.0 % over 5 episodes" in repr(tested)
     assert f"first episode: {trained.saved_path_length} steps, reached the goal" in repr(tested)
 
