@@ -43,6 +43,16 @@ def run_in_a_temporary_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def seed_6_run(tmp_path_factory):
+    """``CliffWalkingDQN(seed=6).train(500)``, trained once for the tests that only read it: the
+    agent, whose model file holds the network train saved, and the TrainingResult."""
+    from cliff_walking_dqn import CliffWalkingDQN
+
+    agent = CliffWalkingDQN(seed=6, model_file=tmp_path_factory.mktemp("seed_6") / "model.pt")
+    return agent, agent.train(500)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def shipped_model_stays_untouched():
     """No test may write over the committed model file."""

@@ -20,10 +20,8 @@ def test_same_seed_gives_identical_weights_and_history():
     assert np.array_equal(first.steps_per_episode, second.steps_per_episode)
 
 
-def test_short_seeded_training_from_scratch_walks_the_optimal_path(tmp_path):
-    model = tmp_path / "model.pt"
-    agent = CliffWalkingDQN(seed=6, model_file=model)
-    result = agent.train(500)
+def test_short_seeded_training_from_scratch_walks_the_optimal_path(seed_6_run):
+    agent, result = seed_6_run
     assert result.saved_path_length == OPTIMAL_PATH_LENGTH
     assert 1 <= result.first_goal_episode <= result.saved_episode <= len(result.rewards_per_episode)
     tested = agent.test(episodes=5)
@@ -31,8 +29,8 @@ def test_short_seeded_training_from_scratch_walks_the_optimal_path(tmp_path):
     assert tested.path_length == OPTIMAL_PATH_LENGTH
 
 
-def test_history_has_one_entry_per_episode_played_or_learned():
-    result = CliffWalkingDQN(seed=6).train(500)
+def test_history_has_one_entry_per_episode_played_or_learned(seed_6_run):
+    _, result = seed_6_run
     assert len(result.steps_per_episode) == len(result.rewards_per_episode)
     for series in (result.epsilon_history, result.loss_history, result.walk_lengths):
         assert len(series) == 500  # every counted episode ran one optimize step
