@@ -1,4 +1,4 @@
-"""The article's way from Python: train saves, test loads what was saved, and both say which file."""
+"""The article's way from Python: train saves, test loads what was saved, both say which file."""
 
 import io
 import re
@@ -108,7 +108,7 @@ def test_the_bar_shows_epsilon_and_the_goals_at_80_columns():
 
 
 def drawn(terminal: io.StringIO) -> str:
-    """The bar as the terminal shows it now: the last of the lines tqdm redrew with a carriage return."""
+    """The bar as the terminal shows it now: the last line tqdm redrew after a carriage return."""
     return terminal.getvalue().split("\r")[-1].rstrip()
 
 
