@@ -15,7 +15,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ours.command_line import OneLineErrors, check_before_any_work, parse_args, report_test, report_training
+from ours.command_line import (
+    OneLineErrors, check_before_any_work, parse_args, report_saved, report_test, report_training,
+)
 from ours.environment import CLIFF_REWARD, GOAL_STATE, make_env, seed_everything, test_reset_seed
 from ours.episode_replay import show_episode
 from ours.model_file import MODEL_FILE, load_model, save_model
@@ -45,6 +47,8 @@ class CliffWalkingDQN:
         self.test_max_steps = 50  # ours: test (the article's 50, as a name)
         self.seed = seed  # ours: seeds (python, numpy, torch and the environment; None: not seeded)
         self.slippery = False  # ours: slippery (CliffWalkingSlippery-v1: a move may go to either side)
+        self.model_file = MODEL_FILE  # ours: model file (train writes, test reads; None: no save)
+        self.save_last = False  # ours: best network (True: save the last, the article's rule)
         for name, value in hyperparameters.items():  # ours: experiments (--learning-rate and the like)
             if not hasattr(self, name):
                 raise TypeError(f"CliffWalkingDQN has no hyperparameter '{name}'")
@@ -52,9 +56,13 @@ class CliffWalkingDQN:
 
     @on_one_torch_thread  # ours: speed
     def train(self, episodes: int = 1000) -> TrainingResult:
-        """Train until ``episodes`` episodes have learned; return the network to save and the history.
+        """Train until ``episodes`` episodes have learned, save the policy network to
+        ``self.model_file`` and return it with the history.
 
         Learning starts once the goal has been reached; the exploring episodes before come on top.
+        The network saved is the best one seen, or with ``self.save_last`` the last one; without a
+        network that walks to the goal, TrainingFailed is raised and nothing is saved, unless
+        ``self.save_last``.
         """
         # Prepare environment
         # ours: Gymnasium 1.x, time limit, slippery
@@ -149,13 +157,18 @@ class CliffWalkingDQN:
                 progress.show(epsilon_history, rewards_per_episode)  # ours: exploration
         env.close()
 
-        # ours: best network (saved instead of the last), with the history of the run
+        # ours: best network (saved instead of the last unless save_last), with the run's history
         result = TrainingResult(
             best.state_dict(), best.episode, best.path_length, policy_dqn.state_dict(),
             rewards_per_episode, steps_per_episode, epsilon_history, loss_history, **best.history,
+            save_last=self.save_last,
         )
-        if best.episode is None:
-            raise TrainingFailed(result)
+        if result.state_to_save is None:
+            raise TrainingFailed(result)  # ours: best network (no network walked: nothing to save)
+        if self.model_file is not None:  # ours: model file (the caller's; None saves nothing)
+            save_model(result.state_to_save, self.model_file)  # ours: small fixes (atomic)
+            result.model_file = self.model_file
+            report_saved(result)  # ours: model file (which network went where, in one line)
         return result
 
     @staticmethod  # ours: small fixes (the exact optimum and q_learning.py are handed it too)
@@ -209,11 +222,12 @@ class CliffWalkingDQN:
         return loss.item()
 
     @on_one_torch_thread  # ours: speed
-    def test(self, episodes: int = 100, render_mode: str | None = None, model_file=MODEL_FILE) -> TestResult:
-        """Play ``episodes`` greedy episodes with the saved network, then show the first one.
+    def test(self, episodes: int = 100, render_mode: str | None = None) -> TestResult:
+        """Play ``episodes`` greedy episodes with the network in ``self.model_file``, then show the
+        first one.
 
         Ours: test. ``render_mode`` is Gymnasium's, chosen by the caller: "human" (a pygame window),
-        "ansi" (text printed here) or None; ``model_file`` is the file to test.
+        "ansi" (text printed here) or None.
         """
         # Prepare environment
         # ours: test (no window while playing; the first episode is shown afterwards), slippery
@@ -222,12 +236,15 @@ class CliffWalkingDQN:
         num_actions = env.action_space.n
 
         # Load learned policy
-        policy_dqn = load_model(model_file, num_states, num_actions)  # ours: small fixes (checked first)
+        # ours: small fixes (checked first)
+        policy_dqn = load_model(self.model_file, num_states, num_actions)
         policy_dqn.eval()  # switch model to evaluation mode
 
         print("--- Test ---")  # ours: small fixes (the article prints it once per episode)
+        print(f"Testing the network in {self.model_file}")  # ours: model file (which one)
         num_success = 0
-        result = TestResult(success_rate=0.0, q_values=q_values_of(policy_dqn))  # ours: test
+        # ours: test (what main reports: the Q-values, the file, and below the first episode)
+        result = TestResult(0.0, q_values=q_values_of(policy_dqn), model_file=self.model_file)
         result.slippery, result.reset_seed = self.slippery, test_reset_seed(self.seed)  # ours: slippery (replay)
         for episode in tqdm(range(episodes), desc="Test", unit="episode"):
             # Initialize to state 0 (ours: slippery, the first episode from its reset seed, for the replay)
@@ -260,10 +277,13 @@ class CliffWalkingDQN:
                 result.path, result.actions = path, actions
             result.episode_steps.append((step_count, state == GOAL_STATE))  # ours: slippery (mean steps)
         env.close()
-        if render_mode is not None:  # ours: test (the first episode, shown the caller's way)
-            show_episode(result.actions, render_mode, slippery=self.slippery, reset_seed=result.reset_seed)  # ours: slippery
         result.success_rate = num_success / episodes * 100
         print(f"Success rate: {result.success_rate:.1f} %")
+        if render_mode is not None:  # ours: test (the first episode, shown the caller's way)
+            show_episode(
+                result.actions, render_mode, ending=result.ending(self.test_max_steps + 1),
+                slippery=self.slippery, reset_seed=result.reset_seed,  # ours: slippery
+            )
         return result
 
 
@@ -272,18 +292,19 @@ def main(argv=None) -> int:
     args = parse_args(argv, CliffWalkingDQN())
     with OneLineErrors(args.model) as errors:
         render_mode = check_before_any_work(args)
+        # ours: experiments (the flags; train saves to --model, the last network with --save-last)
+        cliff_walking = CliffWalkingDQN(
+            seed=args.seed, model_file=args.model, save_last=args.save_last, **args.hyperparameters
+        )
         if not args.test_only:
             print(f"Seed {args.seed} (repeat this run with --seed {args.seed})")
             try:
-                result = CliffWalkingDQN(seed=args.seed, **args.hyperparameters).train(args.episodes)
+                result = cliff_walking.train(args.episodes)
             except TrainingFailed as failure:
                 report_training(failure.result, args)  # a failed run's curves show why it failed
                 raise
-            # ours: best network (saved instead of the last), experiments (--save-last saves the last)
-            save_model(result.last_policy_state if args.save_last else result.policy_state, args.model)
             report_training(result, args)
-        cliff_walking = CliffWalkingDQN(seed=args.seed, **args.hyperparameters)  # ours: slippery (its grid and gamma)
-        report_test(cliff_walking.test(args.test_episodes, render_mode, args.model), cliff_walking, args)
+        report_test(cliff_walking.test(args.test_episodes, render_mode), cliff_walking, args)
     return errors.exit_status
 
 

@@ -19,11 +19,15 @@ from itertools import groupby
 import numpy as np
 
 from cliff_walking_dqn import CliffWalkingDQN
-from ours.command_line import MAX_SEED, OneLineArgumentParser, OneLineErrors, report_test, whole_number
+from ours.command_line import (
+    MAX_SEED, OneLineArgumentParser, OneLineErrors, add_picture_flags, check_writable_folder,
+    picture_folder, report_test, whole_number,
+)
 from ours.environment import ACTION_NAMES, CLIFF_REWARD, GOAL_STATE, make_env, seed_everything
 from ours.exact_optimum import greedy_walk, transition_table
 from ours.results import TestResult
 
+PICTURES = ("q_learning_policy.png", "q_learning_test.gif")  # the DQN's pictures, for the table
 RULES = CliffWalkingDQN()  # the DQN's settings, shared: discount_factor, max_episode_steps, the test's 50 steps
 
 
@@ -124,12 +128,15 @@ def main(argv=None) -> int:
     parser.add_argument("--episodes", type=whole_number(1), default=3000, help="training episodes that learn (default 3000)")
     parser.add_argument("--seed", type=whole_number(0, MAX_SEED), help="seed for a repeatable run (default: a random one, printed)")
     parser.add_argument("--lr", type=fraction, default=0.5, help="the learning rate lr, above 0 and at most 1 (default 0.5)")
-    parser.set_defaults(plots=None)  # report_test draws no pictures for the table
+    add_picture_flags(parser)
     args = parser.parse_args(argv)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(MAX_SEED + 1)
+    args.plots = picture_folder(args)
 
     with OneLineErrors(model_file=None) as errors:
+        if args.plots:
+            check_writable_folder(args.plots, "pictures")
         print(f"Seed {args.seed} (repeat this run with --seed {args.seed})")
         print("--- Training ---")
         start = time.perf_counter()
@@ -146,7 +153,7 @@ def main(argv=None) -> int:
         tested = test(result.Q_matrix)
         moves = ((ACTION_NAMES[action], len(list(repeats))) for action, repeats in groupby(tested.actions))
         print(f"Path: {', '.join(name if count == 1 else f'{name} x{count}' for name, count in moves)}")
-        report_test(tested, RULES, args)
+        report_test(tested, RULES, args, learner="Q matrix (tabular Q-learning)", pictures=PICTURES)
     return errors.exit_status
 
 

@@ -50,7 +50,7 @@ def walk_length(state_dict) -> str:
 def timed(train, seed: int, episodes: int):
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
-        result = train(CliffWalkingDQN(seed=seed), episodes)
+        result = train(CliffWalkingDQN(seed=seed, model_file=None), episodes)
     return time.perf_counter() - start, result
 
 

@@ -100,7 +100,9 @@ def main() -> int:
                 contextlib.redirect_stdout(io.StringIO()),
                 contextlib.suppress(results.TrainingFailed),
             ):
-                cliff_walking_dqn.CliffWalkingDQN(seed=args.seed).train(args.episodes)
+                cliff_walking_dqn.CliffWalkingDQN(seed=args.seed, model_file=None).train(
+                    args.episodes
+                )
         print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
         return 0
 
@@ -110,7 +112,9 @@ def main() -> int:
     start = time.perf_counter()
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            result = cliff_walking_dqn.CliffWalkingDQN(seed=args.seed).train(args.episodes)
+            result = cliff_walking_dqn.CliffWalkingDQN(seed=args.seed, model_file=None).train(
+                args.episodes
+            )
     except results.TrainingFailed as error:
         print(f"Training failed: {error}; try another --seed or more --episodes.", file=sys.stderr)
         return 1

@@ -52,7 +52,7 @@ def seed_range(text: str) -> list[int]:
 
 
 def train_one(seed: int, episodes: int, settings: dict) -> dict:
-    agent = CliffWalkingDQN(seed=seed, **settings)
+    agent = CliffWalkingDQN(seed=seed, model_file=None, **settings)
     start = time.perf_counter()
     try:
         with contextlib.redirect_stdout(io.StringIO()):

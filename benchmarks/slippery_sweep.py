@@ -52,7 +52,9 @@ def exact_measures(q_values, discount_factor: float, agent: CliffWalkingDQN) -> 
 
 
 def train_one(seed: int, discount_factor: float, episodes: int) -> dict:
-    agent = CliffWalkingDQN(seed=seed, discount_factor=discount_factor, slippery=True)
+    agent = CliffWalkingDQN(
+        seed=seed, discount_factor=discount_factor, slippery=True, model_file=None
+    )
     start = time.perf_counter()
     try:
         with contextlib.redirect_stdout(io.StringIO()):

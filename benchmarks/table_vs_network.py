@@ -60,7 +60,7 @@ def warm_up() -> None:
     torch.set_num_threads(1)  # as python cliff_walking_dqn.py runs it
     with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(TrainingFailed):
         q_learning.train(1, seed=0)
-        CliffWalkingDQN(seed=0).train(1)
+        CliffWalkingDQN(seed=0, model_file=None).train(1)
 
 
 def summary(
@@ -98,7 +98,7 @@ def train_both(seed: int, episodes: int, lr: float, q_star: np.ndarray) -> dict:
     start = time.perf_counter()
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            network = CliffWalkingDQN(seed=seed).train(episodes)
+            network = CliffWalkingDQN(seed=seed, model_file=None).train(episodes)
         network_seconds = time.perf_counter() - start
         policy_dqn = DQN(*q_star.shape)
         policy_dqn.load_state_dict(network.policy_state)

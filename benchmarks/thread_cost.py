@@ -44,7 +44,8 @@ def main() -> int:
                 torch.set_num_threads(threads)
                 start = time.perf_counter()
                 with contextlib.redirect_stdout(io.StringIO()):
-                    train_on_any_threads(CliffWalkingDQN(seed=args.seed), args.episodes)
+                    agent = CliffWalkingDQN(seed=args.seed, model_file=None)
+                    train_on_any_threads(agent, args.episodes)
                 seconds = time.perf_counter() - start
                 print(f"{threads} torch threads, the other core busy: {seconds:.1f} s", flush=True)
     finally:

@@ -10,16 +10,15 @@ import sys
 from pathlib import Path
 
 from ours.environment import (
-    ACTION_NAMES,
-    GOAL_STATE,
     OPTIMAL_PATH_LENGTH,
     STANDABLE_STATES,
     START_STATE,
     MissingEnvironment,
     environment_id,
+    grid_cell,
     make_env,
 )
-from ours.episode_replay import has_display, show_episode
+from ours.episode_replay import has_display, show_episode, step_captions
 from ours.exact_optimum import (
     compare_with_optimum,
     outcome_table,
@@ -181,13 +180,7 @@ def parse_args(argv=None, agent=None) -> argparse.Namespace:
         default="auto",
         help="how to show the first test episode: auto (a window if there is a display, else text), human, ansi, none",
     )
-    parser.add_argument(
-        "--plots",
-        default=".",
-        metavar="DIR",
-        help="folder for the pictures of the run (default: here)",
-    )
-    parser.add_argument("--no-plots", action="store_true", help="write no pictures")
+    add_picture_flags(parser)
     parser.add_argument(
         "--slippery",
         action="store_true",
@@ -200,8 +193,24 @@ def parse_args(argv=None, agent=None) -> argparse.Namespace:
         args.hyperparameters["slippery"] = True
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(MAX_SEED + 1)
-    args.plots = None if args.no_plots else Path(args.plots)
+    args.plots = picture_folder(args)
     return args
+
+
+def add_picture_flags(parser: argparse.ArgumentParser) -> None:
+    """--plots DIR and --no-plots, in cliff_walking_dqn.py and q_learning.py (picture_folder)."""
+    parser.add_argument(
+        "--plots",
+        default=".",
+        metavar="DIR",
+        help="folder for the pictures of the run (default: here)",
+    )
+    parser.add_argument("--no-plots", action="store_true", help="write no pictures")
+
+
+def picture_folder(args: argparse.Namespace) -> Path | None:
+    """The folder the pictures go to, None with --no-plots."""
+    return None if args.no_plots else Path(args.plots)
 
 
 def resolve_render_mode(choice: str) -> str | None:
@@ -309,24 +318,35 @@ def report_training(result: TrainingResult, args: argparse.Namespace) -> None:
     print(
         f"Trained with {settings}.\nPlayed {played} episodes: {first_goal}; {len(result.epsilon_history)} episodes learned."
     )
-    if result.saved_episode is not None and args.save_last:
-        print(
-            f"Saved to {args.model} the network after the last episode (--save-last, as the article does):"
-            f" {_how_good(result, last=True)}. The best network seen, of episode {result.saved_episode}:"
-            f" {_how_good(result)}."
-        )
-    elif result.saved_episode is not None:
-        print(
-            f"Saved to {args.model} the network as of episode {result.saved_episode}: {_how_good(result)}."
-        )
     if args.plots:
         with _pictures() as plots:
             plots.plot_training(result, args.plots / plots.TRAINING_PLOT, settings)
         print(f"Training curves: {args.plots / plots.TRAINING_PLOT}")
 
 
+def report_saved(result: TrainingResult) -> None:
+    """One line: which network train() saved, where, and how well it does."""
+    if not result.save_last:
+        print(
+            f"Saved to {result.model_file} the network as of episode {result.saved_episode}:"
+            f" {_how_good(result)}."
+        )
+        return
+    best = (
+        f"The best network seen, of episode {result.saved_episode}: {_how_good(result)}."
+        if result.saved_episode
+        else f"No network walked from start to goal in {result.last_episode} episodes."
+    )
+    print(
+        f"Saved to {result.model_file} the network after the last episode (--save-last, as the"
+        f" article does): {_how_good(result, last=True)}. {best}"
+    )
+
+
 def _how_good(result: TrainingResult, last: bool = False) -> str:
     """The saved (or the last) network's greedy walk; on the slippery grid, its greedy policy's exact value."""
+    if last and not len(result.epsilon_history):
+        return "it learned nothing, the goal was never reached"
     if result.v_star is None:
         return _walk(result.walk_lengths[-1] if last else result.saved_path_length)
     return _worth(result.start_values[-1] if last else result.saved_start_value, result.v_star)
@@ -345,19 +365,24 @@ def _walk(length: float) -> str:
     return f"its greedy walk takes {length:.0f} steps{' (optimal)' if length == OPTIMAL_PATH_LENGTH else ''}"
 
 
-def report_test(result: TestResult, agent, args: argparse.Namespace) -> None:
-    """The test's path, the tested Q-values (the network's, or q_learning.py's Q matrix) against the exact
-    optimum, and its pictures (none when ``args.plots`` is None)."""
+def report_test(
+    result: TestResult, agent, args: argparse.Namespace, learner="Deep Q-network", pictures=None
+) -> None:
+    """The test's path, the tested Q-values (the network's, or q_learning.py's Q matrix) against the
+    exact optimum, and its pictures (none when ``args.plots`` is None): ``learner`` names what was
+    tested in the policy picture, ``pictures`` are the names of its two files (default: the policy
+    picture and the GIF of cliff_walking_dqn.py)."""
     outcomes = outcome_table(make_env(slippery=result.slippery), agent._process_episode)
     q_star = value_iteration(outcomes, agent.discount_factor)
+    ending = result.ending(agent.test_max_steps + 1)
     if result.slippery:
         report_slippery_test(result, agent, outcomes, q_star)
-    elif result.path[-1] == GOAL_STATE:
+    elif result.reached_goal:
         print(
             f"Path walked: {result.path_length} steps (the optimal path takes {OPTIMAL_PATH_LENGTH})"
         )
     else:
-        print(f"Path walked: {result.path_length} steps without reaching the goal")
+        print(f"Path walked: {result.path_length} steps, {ending}")
 
     largest_error, agreement, disagreeing = comparison = compare_with_optimum(
         result.q_values, q_star
@@ -368,35 +393,34 @@ def report_test(result: TestResult, agent, args: argparse.Namespace) -> None:
         f" {len(STANDABLE_STATES)} cells the agent can stand on; largest |Q - Q*| = {largest_error:.3f}"
     )
     if disagreeing:
-        print(f"States where the greedy action is not optimal: {disagreeing}")
+        cells = ", ".join(f"({row}, {column})" for row, column in map(grid_cell, disagreeing))
+        print(f"Cells (row, column) where the greedy action is not optimal: {cells}")
 
     if args.plots:
-        chose = "chose " if result.slippery else ""  # where the agent went is in the frame
-        captions = ["start"] + [
-            f"step {step} of {result.path_length}: {chose}{ACTION_NAMES[action]}"
-            for step, action in enumerate(result.actions, 1)
-        ]
         fps = make_env().metadata["render_fps"]
         with _pictures() as plots:
+            policy_file, gif_file = pictures or (plots.POLICY_PLOT, plots.TEST_GIF)
             plots.plot_policy(
                 result.q_values,
                 q_star,
                 (*comparison, STANDABLE_STATES),
-                args.plots / plots.POLICY_PLOT,
+                args.plots / policy_file,
                 result.slippery,
+                learner,
             )
             frames = show_episode(
                 result.actions, "rgb_array", slippery=result.slippery, reset_seed=result.reset_seed
             )
-            plots.save_episode_gif(frames, fps, captions, args.plots / plots.TEST_GIF)
-        print(f"Pictures: {args.plots / plots.POLICY_PLOT}, {args.plots / plots.TEST_GIF}")
+            captions = step_captions(result.actions, result.slippery, ending)
+            plots.save_episode_gif(frames, fps, captions, args.plots / gif_file)
+        print(f"Pictures: {args.plots / policy_file}, {args.plots / gif_file}")
 
 
 def report_slippery_test(result: TestResult, agent, outcomes, q_star) -> None:
     """The slippery test: the played episodes' steps, and what the greedy policy and the optimal one do
     exactly, over every slip, within the test's step limit."""
     reached = [steps for steps, goal in result.episode_steps if goal]
-    first = "reached the goal" if result.path[-1] == GOAL_STATE else "did not reach the goal"
+    first = "reached the goal" if result.reached_goal else "did not reach the goal"
     print(
         f"First episode: {result.path_length} steps, {first}. Mean steps: {_mean(s for s, _ in result.episode_steps)}"
         f" per episode, {_mean(reached)} in the {len(reached)} of {len(result.episode_steps)} that reached the goal"

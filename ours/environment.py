@@ -12,6 +12,13 @@ CLIFF_REWARD = -100  # what the environment pays for a step into the cliff
 OPTIMAL_PATH_LENGTH = 13  # up, 11 times right, down
 STANDABLE_STATES = np.arange(37)  # the agent never stands on the cliff (37-46) or the goal (47)
 ACTION_NAMES = ("up", "right", "down", "left")  # the environment's action numbers 0-3
+GRID_ROWS, GRID_COLUMNS = 4, 12  # state = row * GRID_COLUMNS + column, row 0 at the top
+
+
+def grid_cell(state: int) -> tuple[int, int]:
+    """The (row, column) of a state, as the pictures number them."""
+    row, column = divmod(int(state), GRID_COLUMNS)
+    return row, column
 
 
 SLIPPERY_ID = "CliffWalkingSlippery-v1"  # each move goes the intended way or to either side of it

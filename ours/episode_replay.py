@@ -16,6 +16,20 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def step_captions(actions: list[int], slippery: bool = False, ending: str = "") -> list[str]:
+    """What each frame of a replayed episode shows: "start", then "step 3 of 13: right" per action,
+    and ``ending`` (how the episode ended) after the last one. On the slippery grid an action is
+    what the agent chose ("chose right"): the frame shows where it went."""
+    chose = "chose " if slippery else ""
+    captions = ["start"] + [
+        f"step {step} of {len(actions)}: {chose}{ACTION_NAMES[action]}"
+        for step, action in enumerate(actions, 1)
+    ]
+    if ending:
+        captions[-1] += f", {ending}"
+    return captions
+
+
 def show_episode(
     actions: list[int],
     render_mode: str,
@@ -23,6 +37,7 @@ def show_episode(
     *,
     slippery: bool = False,
     reset_seed: int | None = None,
+    ending: str = "",
 ) -> list[np.ndarray]:
     """Replay an episode's actions in an environment that renders it: in a pygame window ("human"),
     as text printed here ("ansi"), or as frames returned ("rgb_array").
@@ -30,22 +45,27 @@ def show_episode(
     Greedy play on a deterministic grid repeats itself, so replaying the first test episode shows
     exactly what every test episode did. On the slippery grid, the episode's own ``reset_seed`` makes
     the same actions slip the same way again. The window holds the last frame for ``hold_seconds``;
-    closing it, Esc or q end the replay.
+    closing it, Esc or q end the replay. ``ending`` closes the last caption of the text.
     """
     if render_mode == "rgb_array" and not has_display():
         # Frames need no window; without a driver chosen, SDL probes for a display and prints an error
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    if render_mode == "human":
+        print(
+            "The first test episode plays in a window, which closes a second after the end"
+            " (q or Esc: sooner)",
+            flush=True,
+        )
     env = make_env(render_mode=render_mode, slippery=slippery)
     frames = []
+    captions = step_captions(actions, slippery, ending)
     try:
         env.reset(seed=reset_seed)
-        for step, action in enumerate([None, *actions]):
+        for caption, action in zip(captions, [None, *actions]):
             if action is not None:
                 env.step(action)  # in "human" mode this draws the frame
             if render_mode == "ansi":
-                print(
-                    f"{'start' if step == 0 else f'step {step}: {ACTION_NAMES[action]}'}\n{env.render()}"
-                )
+                print(f"{caption}\n{env.render()}")
             elif render_mode == "rgb_array":
                 frames.append(env.render())
             elif render_mode == "human" and _window_closed():

@@ -12,6 +12,7 @@ import torch
 from nn_model import DQN
 
 MODEL_FILE = "cliff_walking_dql.pt"
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / MODEL_FILE  # beside cliff_walking_dqn.py
 
 
 class ModelFileError(Exception):
@@ -24,13 +25,16 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
     ``weights_only=True``: a .pt file is a pickle, and a pickle may run code when loaded.
     """
     path = Path(path)
-    retrain = f"train a new one with 'python cliff_walking_dqn.py --model {path}'"
+    retrain = f"train a new one with 'python {_script()} --model {path}'"
     if path.is_dir():
         raise ModelFileError(f"model file '{path}' is a folder: point --model at a .pt file")
     if not path.is_file():
-        raise ModelFileError(
-            f"model file '{path}' does not exist: {retrain}, or point --model at an existing file"
+        ways_out = (
+            f"test the shipped model with --model {SHIPPED_MODEL}, or {retrain}"
+            if SHIPPED_MODEL.is_file()
+            else f"{retrain}, or point --model at an existing file"
         )
+        raise ModelFileError(f"model file '{path}' does not exist: {ways_out}")
     if path.stat().st_size == 0:
         raise ModelFileError(f"model file '{path}' is empty: {retrain}")
     try:
@@ -64,6 +68,12 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
         )
     policy_dqn.load_state_dict(state_dict)
     return policy_dqn
+
+
+def _script() -> str:
+    """cliff_walking_dqn.py as the user can run it from the current folder."""
+    script = SHIPPED_MODEL.parent / "cliff_walking_dqn.py"
+    return script.name if Path.cwd() == script.parent else str(script)
 
 
 def _pickle_calls_code(path: Path) -> bool:

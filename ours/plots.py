@@ -11,15 +11,21 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-from matplotlib.colors import Normalize
+from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import FuncFormatter, NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 from PIL import Image, ImageDraw, ImageFont
 
-from ours.environment import GOAL_STATE, OPTIMAL_PATH_LENGTH, STANDABLE_STATES, START_STATE
+from ours.environment import (
+    GOAL_STATE,
+    GRID_COLUMNS,
+    GRID_ROWS,
+    OPTIMAL_PATH_LENGTH,
+    STANDABLE_STATES,
+    START_STATE,
+)
 
-GRID_ROWS, GRID_COLUMNS = 4, 12
 CLIFF_STATES = range(37, 47)
 TRAINING_PLOT = "cliff_walking_dqn_training.png"
 POLICY_PLOT = "cliff_walking_dqn_policy.png"
@@ -132,20 +138,7 @@ def plot_training(result, path: Path, settings: str = "") -> None:
     _log_scale(loss_axes)
     loss_axes.set_xlabel("episode")
 
-    marks = []  # the vertical lines, drawn on every panel and explained in the top one's legend
-    if result.first_goal_episode:
-        marks.append(
-            (
-                result.first_goal_episode,
-                "tab:purple",
-                "--",
-                f"first goal: learning starts (episode {result.first_goal_episode})",
-            )
-        )
-    if result.saved_episode:
-        marks.append(
-            (result.saved_episode, "black", "-.", f"network saved (episode {result.saved_episode})")
-        )
+    marks = training_marks(result)
     for axes in (goal_axes, steps_axes, epsilon_axes, loss_axes):
         for episode, color, style, label in marks:
             axes.axvline(episode, color=color, linestyle=style, linewidth=1, label=label)
@@ -161,6 +154,44 @@ def plot_training(result, path: Path, settings: str = "") -> None:
             framealpha=0.9,
         )
     figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
+
+
+def training_marks(result) -> list[tuple[int, str, str, str]]:
+    """The training picture's vertical lines (episode, colour, style, label): the first goal, the
+    network saved and, when the last one was saved (save-last), the best one seen, which was not."""
+    marks = []
+    if result.first_goal_episode:
+        marks.append(
+            (
+                result.first_goal_episode,
+                "tab:purple",
+                "--",
+                f"first goal: learning starts (episode {result.first_goal_episode})",
+            )
+        )
+    if result.save_last:
+        marks.append(
+            (
+                result.last_episode,
+                "black",
+                "-.",
+                f"network saved: the last (episode {result.last_episode})",
+            )
+        )
+        if result.saved_episode:
+            marks.append(
+                (
+                    result.saved_episode,
+                    "tab:gray",
+                    ":",
+                    f"best network seen, not saved (episode {result.saved_episode})",
+                )
+            )
+    elif result.saved_episode:
+        marks.append(
+            (result.saved_episode, "black", "-.", f"network saved (episode {result.saved_episode})")
+        )
+    return marks
 
 
 def _log_scale(axes) -> None:
@@ -246,16 +277,46 @@ def _draw_q_values(
     return _draw_grid(axes, values, arrows, title, norm, marked)
 
 
+def value_scale(q_value_tables, standable) -> LogNorm:
+    """One colour scale for every grid of a picture, fitted to the max Q they show, logarithmic.
+
+    The values are discounted returns, gamma to the power of the steps left, so they shrink
+    geometrically away from the goal, and how far depends on gamma and the grid: on the slippery one
+    at gamma 0.9 most cells are under 0.05, where a fixed 0-1 scale paints them all one colour. On
+    a log scale each step costs the same share of the colours. Values under a thousandth of the
+    largest (zero and negative ones too) get the lowest colour.
+    """
+    shown = np.concatenate([np.asarray(q)[standable].max(axis=1) for q in q_value_tables])
+    high = float(shown.max()) if shown.max() > 0 else 1.0
+    positive = shown[shown > 0]
+    low = max(float(positive.min()) if len(positive) else 0.0, high / 1000)
+    return LogNorm(vmin=low, vmax=high if high > low else low * 10, clip=True)
+
+
+def _value_colorbar(figure, image, **placement) -> None:
+    """The colour bar of a value_scale, labelled 0.2, 0.3, 0.5, 1 in plain text (see _log_scale)."""
+    colorbar = figure.colorbar(image, label="max over actions of Q(s, a)", **placement)
+    colorbar.ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 3, 5)))
+    colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    colorbar.ax.yaxis.set_minor_locator(NullLocator())
+
+
 def plot_policy(
-    q_values: np.ndarray, q_star: np.ndarray, comparison, path: Path, slippery: bool = False
+    q_values: np.ndarray,
+    q_star: np.ndarray,
+    comparison,
+    path: Path,
+    slippery: bool = False,
+    learner: str = "Deep Q-network",
 ) -> None:
-    """The network's greedy policy and state values above the exact ones, disagreements marked.
+    """The learner's greedy policy and state values above the exact ones, disagreements marked.
 
     ``comparison`` is (largest |Q - Q*|, share of agreeing cells, disagreeing states, standable states);
-    ``slippery``: the grid is CliffWalkingSlippery, and Q* is over every slip (the titles say so).
+    ``slippery``: the grid is CliffWalkingSlippery, and Q* is over every slip (the titles say so);
+    ``learner`` names what learned ``q_values`` (the network, or q_learning.py's Q matrix).
     """
     largest_error, agreement, disagreeing, standable = comparison
-    norm = Normalize(vmin=0, vmax=1)
+    norm = value_scale([q_values, q_star], standable)
     figure = Figure(figsize=(11, 7.5))
     figure.subplots_adjust(left=0.1, right=0.86, bottom=0.14, top=0.91, hspace=0.38)
     network_axes, optimum_axes = figure.subplots(2, 1)
@@ -263,7 +324,7 @@ def plot_policy(
         network_axes,
         q_values,
         standable,
-        "Deep Q-network: its greedy action (arrow) and max Q (colour)",
+        f"{learner}: its greedy action (arrow) and max Q (colour)",
         norm,
         disagreeing,
     )
@@ -275,9 +336,7 @@ def plot_policy(
     image = _draw_q_values(
         optimum_axes, q_star, standable, optimum_title, norm, every_best_action=True
     )
-    figure.colorbar(
-        image, cax=figure.add_axes((0.9, 0.2, 0.018, 0.65)), label="max over actions of Q(s, a)"
-    )
+    _value_colorbar(figure, image, cax=figure.add_axes((0.9, 0.2, 0.018, 0.65)))
     figure.suptitle(
         f"Learned policy against the optimum: greedy action optimal in {agreement:.0%} of the"
         f" {len(standable)} cells, largest |Q - Q*| = {largest_error:.3f}",
@@ -286,7 +345,7 @@ def plot_policy(
     figure.legend(
         handles=[
             Patch(color="dimgray", label="cliff"),
-            Patch(fill=False, edgecolor="red", linewidth=2.5, label="network's action not optimal"),
+            Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
             Patch(color="none", label="S start, G goal"),
         ],
         loc="lower center",
@@ -304,7 +363,7 @@ def plot_table_vs_network(
     ``optimal_shares`` maps a learner's name to that share (one value per learning episode); ``grids``
     lists (title, Q-values, states where the greedy action is not optimal) per learner.
     """
-    norm = Normalize(vmin=0, vmax=1)
+    norm = value_scale([q_values for _, q_values, _ in grids] + [q_star], STANDABLE_STATES)
     figure = Figure(figsize=(11, 13.5), layout="constrained")
     curve_axes, *grid_axes = figure.subplots(
         len(grids) + 2, 1, height_ratios=[1.3] + [1] * (len(grids) + 1)
@@ -334,7 +393,7 @@ def plot_table_vs_network(
     image = _draw_q_values(
         grid_axes[-1], q_star, STANDABLE_STATES, OPTIMUM_TITLE, norm, every_best_action=True
     )
-    figure.colorbar(image, ax=grid_axes, label="max over actions of Q(s, a)", shrink=0.8)
+    _value_colorbar(figure, image, ax=grid_axes, shrink=0.8)
     figure.legend(
         handles=[
             Patch(color="dimgray", label="cliff"),

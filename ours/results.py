@@ -8,7 +8,7 @@ import numpy as np
 from torch import nn
 from tqdm import tqdm
 
-from ours.environment import START_STATE
+from ours.environment import GOAL_STATE, START_STATE
 from ours.exact_optimum import (
     greedy_walk,
     outcome_table,
@@ -100,31 +100,29 @@ def best_network_keeper(
     return BestNetwork(policy_dqn, env)
 
 
-@dataclass
+@dataclass(repr=False)
 class TrainingResult:
     """What train() learned and how: the network to save and the history of every episode played."""
 
-    policy_state: dict | None  # state_dict of the network to save; None if none walked to the goal
+    policy_state: (
+        dict | None
+    )  # state_dict of the best network seen; None if none walked to the goal
     saved_episode: int | None  # 1-based number of the episode after which that network was taken
     saved_path_length: int | None  # steps its greedy walk takes from start to goal
-    last_policy_state: (
-        dict  # state_dict of the network after the last episode, which the article saves
-    )
-    rewards_per_episode: (
-        np.ndarray
-    )  # per episode played: 1 if it reached the goal (the article's list)
+    last_policy_state: dict  # state_dict of the network after the last episode (the article's)
+    rewards_per_episode: np.ndarray  # per episode played: 1 if it reached the goal (the article's)
     steps_per_episode: np.ndarray  # per episode played: its steps, exploration included
-    epsilon_history: (
-        np.ndarray
-    )  # per learning episode: epsilon after its decay (the article's list)
+    epsilon_history: np.ndarray  # per learning episode: epsilon after its decay (the article's)
     loss_history: np.ndarray  # per learning episode: the loss of its optimize step
-    walk_lengths: (
-        np.ndarray
-    )  # per learning episode: the greedy walk's steps after it, inf if it fails
+    walk_lengths: np.ndarray  # per learning episode: the greedy walk's steps after it, inf if none
     # slippery grid (where walk_lengths is empty): per learning episode, the greedy policy's exact value
     # from the start, and the ceiling of that value, V*(start)
     start_values: np.ndarray = ()
     v_star: float | None = None
+    save_last: bool = (
+        False  # the network to save is the last one (the article's rule), not the best
+    )
+    model_file: str | None = None  # where train() saved it; None if it saved nothing
 
     def __post_init__(self):
         for name in (
@@ -140,6 +138,43 @@ class TrainingResult:
                 name,
                 np.asarray(getattr(self, name), dtype=float if name == "start_values" else None),
             )
+
+    @property
+    def state_to_save(self) -> dict | None:
+        """The last network with ``save_last``, else the best one (None if no network walked)."""
+        return self.last_policy_state if self.save_last else self.policy_state
+
+    @property
+    def last_episode(self) -> int:
+        return len(self.rewards_per_episode)
+
+    def __repr__(self) -> str:
+        """A few lines on what the run did; the histories are attributes, too long to print."""
+        first_goal = self.first_goal_episode
+        played = (
+            f"{self.last_episode} episodes played, the goal first reached in episode {first_goal},"
+            f" {len(self.epsilon_history)} learned"
+            if first_goal
+            else f"{self.last_episode} episodes played, the goal never reached"
+        )
+        where = f"saved to {self.model_file}" if self.model_file else "not saved"
+        if self.saved_episode:
+            network = f"the best network, of episode {self.saved_episode}, {self._measure()}"
+        else:
+            network = "no network walked from start to goal"
+        if self.save_last:
+            network = f"the last network, of episode {self.last_episode}; {network}"
+        history = "start_values" if self.v_star else "walk_lengths"
+        return (
+            f"TrainingResult({played};\n  {where}: {network};\n  histories: rewards_per_episode,"
+            f" steps_per_episode, epsilon_history, loss_history, {history})"
+        )
+
+    def _measure(self) -> str:
+        if self.v_star is None:
+            return f"its greedy walk {self.saved_path_length} steps"
+        value = self.saved_start_value
+        return f"its greedy policy worth {value:.4g} from the start (V* {self.v_star:.4g})"
 
     @property
     def saved_start_value(self) -> float | None:
@@ -176,26 +211,44 @@ class TrainingInterrupted(Exception):
 
 
 class TrainingProgress(tqdm):
-    """A progress bar over the learning episodes, with epsilon and the goals reached so far; before the
-    goal is first reached, it counts the episodes explored. Ctrl-C inside becomes TrainingInterrupted."""
+    """A progress bar over the learning episodes with epsilon and the goals reached so far, written
+    before the bar so that an 80-column terminal shows them; before the goal is first reached, it
+    counts the episodes explored. Ctrl-C inside becomes TrainingInterrupted.
 
-    def __init__(self, episodes: int):
-        super().__init__(total=episodes, desc="Training", unit="episode")
+    The figures are read from the run's lists whenever the bar is drawn, so they are never stale.
+    """
+
+    BAR_FORMAT = (
+        "Training {percentage:3.0f}% {n_fmt}/{total_fmt}, {figures} |{bar}| {elapsed}<{remaining}"
+    )
+
+    def __init__(self, episodes: int, **options):
+        self._epsilon_history, self._rewards_per_episode = [], []  # the run's, from show()
+        super().__init__(total=episodes, bar_format=self.BAR_FORMAT, **options)
         self.episodes, self.learned = episodes, 0  # tqdm stops counting when it is disabled
 
+    @property
+    def format_dict(self):
+        return {**super().format_dict, "figures": self.figures()}
+
+    def figures(self) -> str:
+        if self._epsilon_history:
+            return (
+                f"epsilon {self._epsilon_history[-1]:.2f}, goals {sum(self._rewards_per_episode)}"
+            )
+        return f"exploring: episode {len(self._rewards_per_episode)}, no goal yet"
+
     def show(self, epsilon_history: list, rewards_per_episode: list) -> None:
+        """Called after each episode with the run's lists: moves the bar for a learning episode, and
+        while exploring redraws it as often as tqdm would (every ``mininterval`` seconds)."""
+        self._epsilon_history, self._rewards_per_episode = epsilon_history, rewards_per_episode
         learned = len(epsilon_history)
         if learned > self.learned:
             self.update(learned - self.learned)
             self.learned = learned
-            if learned % 100 == 0:
-                self.set_postfix(
-                    epsilon=f"{epsilon_history[-1]:.2f}",
-                    goals=sum(rewards_per_episode),
-                    refresh=False,
-                )
-        elif len(rewards_per_episode) % 100 == 0:
-            self.set_postfix_str(f"exploring: {len(rewards_per_episode)} episodes, no goal yet")
+        elif not self.disable and self._time() - self.last_print_t >= self.mininterval:
+            self.last_print_t = self._time()
+            self.refresh()
 
     def __exit__(self, kind, error, traceback):
         super().__exit__(kind, error, traceback)
@@ -205,20 +258,40 @@ class TrainingProgress(tqdm):
             ) from None
 
 
-@dataclass
+@dataclass(repr=False)
 class TestResult:
     success_rate: float  # percentage of test episodes that reached the goal
     path: list[int] = field(default_factory=list)  # states of the first test episode
     actions: list[int] = field(default_factory=list)  # actions of the first test episode
     q_values: np.ndarray | None = None  # the tested network's Q-values, one row per state
     slippery: bool = False  # played on CliffWalkingSlippery-v1
-    reset_seed: int | None = (
-        None  # the first episode's reset seed: replayed with it, the slips repeat
-    )
-    episode_steps: list[tuple[int, bool]] = field(
-        default_factory=list
-    )  # per episode: steps, goal reached
+    reset_seed: int | None = None  # the first episode's reset seed: replayed with it, slips repeat
+    episode_steps: list[tuple[int, bool]] = field(default_factory=list)  # per episode: steps, goal
+    model_file: str | None = None  # the file whose network was tested
 
     @property
     def path_length(self) -> int:
         return len(self.actions)
+
+    @property
+    def reached_goal(self) -> bool:
+        """Whether the first test episode ended on the goal."""
+        return bool(self.path) and self.path[-1] == GOAL_STATE
+
+    def ending(self, step_limit: int) -> str:
+        """How the first test episode ended: the test stops an episode at the goal, after a fall
+        (which puts the agent back on the start) or after ``step_limit`` steps."""
+        if self.reached_goal:
+            return "goal reached"
+        if self.path_length < step_limit:
+            return "fell into the cliff: goal not reached"
+        return f"goal not reached in the test's {step_limit} steps"
+
+    def __repr__(self) -> str:
+        tested = f" of {self.model_file}" if self.model_file else ""
+        ending = "reached the goal" if self.reached_goal else "did not reach the goal"
+        return (
+            f"TestResult(success rate {self.success_rate:.1f} % over {len(self.episode_steps)}"
+            f" episodes{tested};\n  first episode: {self.path_length} steps, {ending};"
+            f" path, actions, q_values, episode_steps are attributes)"
+        )

@@ -32,11 +32,27 @@ def headless_env():
     return env
 
 
+@pytest.fixture(autouse=True, scope="session")
+def start_in_a_temporary_folder(tmp_path_factory):
+    """Module fixtures run before the per-test folder below: what they write lands outside too."""
+    os.chdir(tmp_path_factory.mktemp("session"))
+
+
 @pytest.fixture(autouse=True)
 def run_in_a_temporary_folder(tmp_path, monkeypatch):
     """What a run writes to the current folder (pictures, a default model) lands outside the
     repository."""
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def seed_6_run(tmp_path_factory):
+    """``CliffWalkingDQN(seed=6).train(500)``, trained once for the tests that only read it: the
+    agent, whose model file holds the network train saved, and the TrainingResult."""
+    from cliff_walking_dqn import CliffWalkingDQN
+
+    agent = CliffWalkingDQN(seed=6, model_file=tmp_path_factory.mktemp("seed_6") / "model.pt")
+    return agent, agent.train(500)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -104,7 +104,7 @@ def test_a_bad_value_is_refused_in_one_line_before_training(
     assert not trained_agent and not (tmp_path / "m.pt").exists()
 
 
-def test_the_default_flags_train_the_same_weights_as_the_articles_values(tmp_path):
+def test_the_default_flags_train_the_same_weights_as_the_articles_values(tmp_path, seed_6_run):
     by_default, spelled_out = tmp_path / "default.pt", tmp_path / "spelled_out.pt"
     common = [
         "--seed",
@@ -122,7 +122,7 @@ def test_the_default_flags_train_the_same_weights_as_the_articles_values(tmp_pat
         f"--{name.replace('_', '-')}={value}" for name, value in ARTICLE_VALUES.items()
     ]
     assert cliff_walking_dqn.main([*common, *article_flags, "--model", str(spelled_out)]) == 0
-    direct = CliffWalkingDQN(seed=6).train(500).policy_state
+    direct = seed_6_run[1].policy_state
     for path in (by_default, spelled_out):
         saved = torch.load(path, weights_only=True)
         assert all(torch.equal(saved[name], direct[name]) for name in direct)

@@ -1,11 +1,14 @@
 """The exact optimum Q* and the three pictures of a run."""
 
+import argparse
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image
 
 import cliff_walking_dqn
-from ours import plots
+from ours import command_line, plots, results
 from cliff_walking_dqn import CliffWalkingDQN
 from conftest import SHIPPED_MODEL
 from ours.environment import STANDABLE_STATES, make_env
@@ -165,3 +168,56 @@ def test_a_training_that_never_reached_the_goal_has_a_picture_too(tmp_path):
     plots.plot_training(failure.value.result, tmp_path / "failed.png")
     with Image.open(tmp_path / "failed.png") as image:
         assert image.size == (1000, 1000)
+
+
+def test_with_save_last_the_training_picture_marks_the_last_network_as_saved():
+    played, learned = [0, 0, 1, 0, 1, 1, 0, 1, 0, 0], 8  # the goal first reached in episode 3
+    best = results.TrainingResult(
+        {}, 7, 15, {}, played, [9] * 10, [0.5] * learned, [0.1] * learned, [15.0] * learned
+    )
+    labels = [label for *_, label in plots.training_marks(best)]
+    assert labels == ["first goal: learning starts (episode 3)", "network saved (episode 7)"]
+    last = dataclasses.replace(best, save_last=True)
+    marks = {label: episode for episode, *_, label in plots.training_marks(last)}
+    assert marks == {
+        "first goal: learning starts (episode 3)": 3,
+        "network saved: the last (episode 10)": 10,
+        "best network seen, not saved (episode 7)": 7,
+    }
+
+
+@pytest.fixture
+def drawn_norms(monkeypatch):
+    """The colour scale of each grid plot_policy draws (nothing is written)."""
+    norms = []
+    draw = plots._draw_q_values
+
+    def recording(axes, q_values, standable, title, norm, *args, **kwargs):
+        norms.append(norm)
+        return draw(axes, q_values, standable, title, norm, *args, **kwargs)
+
+    monkeypatch.setattr(plots, "_draw_q_values", recording)
+    monkeypatch.setattr(plots.Figure, "savefig", lambda *_, **__: None)
+    return norms
+
+
+def test_one_colour_scale_per_policy_picture_fits_its_values(q_star, drawn_norms):
+    small = q_star * 0.04  # values like the slippery grid's at gamma 0.9, all under 0.05
+    network = small.copy()
+    network[24] = [0.002, 0.001, 0, 0]
+    comparison = (*compare_with_optimum(network, small), STANDABLE_STATES)
+    plots.plot_policy(network, small, comparison, "unused.png", slippery=True)
+    network_norm, optimum_norm = drawn_norms
+    assert network_norm is optimum_norm  # one scale, shared by both grids and the colour bar
+    assert network_norm.vmax == pytest.approx(0.04)  # the largest value shown: Q*(35, down)
+    assert network_norm.vmin == pytest.approx(0.002)  # the network's lowest, in cell 24
+
+
+def test_cells_where_the_greedy_action_is_not_optimal_are_rows_and_columns(q_star, capsys):
+    wrong = q_star.copy()
+    wrong[24, LEFT] = 1.0  # row 2, column 0
+    wrong[13, UP] = 1.0  # row 1, column 1
+    tested = results.TestResult(0.0, path=[36, 24], actions=[UP], q_values=wrong)
+    command_line.report_test(tested, CliffWalkingDQN(), argparse.Namespace(plots=None))
+    out = capsys.readouterr().out
+    assert "Cells (row, column) where the greedy action is not optimal: (1, 1), (2, 0)\n" in out

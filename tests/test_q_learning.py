@@ -105,7 +105,7 @@ def test_with_one_seed_both_learners_explore_the_same_episodes_until_the_first_g
     assert table.rewards_per_episode == network.rewards_per_episode.tolist()
 
 
-def test_python_q_learning_py_runs_end_to_end(headless_env):
+def test_python_q_learning_py_runs_end_to_end(headless_env, tmp_path):
     """Train, test, compare with Q*: the test above checks the table itself, this one the script around it."""
     done = subprocess.run(
         [
@@ -129,7 +129,20 @@ def test_python_q_learning_py_runs_end_to_end(headless_env):
     assert lines[2].startswith("Played ") and lines[2].endswith("; 50 episodes learned.")
     assert lines[4].startswith("Success rate: ") and lines[5].startswith("Path: up")
     assert lines[6].startswith("Path walked: ") and "largest |Q - Q*| = " in lines[7]
+    assert lines[-1] == "Pictures: q_learning_policy.png, q_learning_test.gif"  # the table, drawn
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(q_learning.PICTURES)
+    assert all(path.stat().st_size > 1000 for path in tmp_path.iterdir())
     assert done.stderr == ""
+
+
+def test_no_plots_draws_nothing_and_a_missing_plots_folder_is_refused(tmp_path, capsys):
+    flags = ["--seed", "0", "--episodes", "50", "--lr", "1"]
+    assert q_learning.main([*flags, "--no-plots"]) == 0
+    assert "Pictures:" not in capsys.readouterr().out and list(tmp_path.iterdir()) == []
+    assert q_learning.main([*flags, "--plots", str(tmp_path / "missing")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and str(tmp_path / "missing") in captured.err
+    assert "--- Training ---" not in captured.out  # refused before any work
 
 
 @pytest.mark.parametrize(

@@ -268,6 +268,20 @@ def test_closing_the_window_ends_the_rendering(display, monkeypatch, capsys):
     assert "Success rate: 100.0 %" in out  # the test itself is complete
 
 
+def test_the_terminal_says_the_rate_then_that_a_window_opens_and_how_to_close_it(
+    display, monkeypatch, capsys
+):
+    monkeypatch.setattr(episode_replay, "_window_closed", lambda: True)  # closed at the first frame
+    code = cliff_walking_dqn.main(
+        ["--test-only", "--render", "human", "--model", str(SHIPPED_MODEL), "--no-plots"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    window = out.index("The first test episode plays in a window")
+    assert out.index("Success rate: 100.0 %") < window  # not only once the window has closed
+    assert "(q or Esc: sooner)" in out[window:].splitlines()[0]
+
+
 def test_ctrl_c_during_the_rendering_closes_the_window(display, monkeypatch, capsys):
     pygame = display
 

@@ -8,7 +8,7 @@ import pytest
 import cliff_walking_dqn
 from cliff_walking_dqn import CliffWalkingDQN
 from conftest import SHIPPED_MODEL
-from ours.environment import SLIPPERY_ID, START_STATE, make_env
+from ours.environment import ACTION_NAMES, SLIPPERY_ID, START_STATE, make_env
 from ours.episode_replay import show_episode
 from ours.exact_optimum import (
     Outcomes,
@@ -148,7 +148,7 @@ def test_slippery_without_a_gymnasium_that_has_it_exits_2_in_one_line(
 
 @pytest.fixture(scope="module")
 def slippery_training():
-    return CliffWalkingDQN(seed=3, slippery=True).train(150)
+    return CliffWalkingDQN(seed=3, slippery=True, model_file=None).train(150)
 
 
 @needs_slippery
@@ -178,13 +178,15 @@ def test_the_slippery_sweep_measures_what_training_recorded(slippery_training):
 
 @needs_slippery
 def test_a_slippery_test_episode_replays_with_its_slips(capsys):
-    result = CliffWalkingDQN(seed=4, slippery=True).test(episodes=3, model_file=SHIPPED_MODEL)
+    result = CliffWalkingDQN(seed=4, slippery=True, model_file=SHIPPED_MODEL).test(episodes=3)
     assert len(result.episode_steps) == 3
     capsys.readouterr()
     show_episode(result.actions, "ansi", slippery=True, reset_seed=result.reset_seed)
-    rows = [
-        line.split() for line in capsys.readouterr().out.splitlines() if len(line.split()) == 12
-    ]  # the grids
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if len(line.split()) == 12]  # the grids
+    steps = len(result.actions)  # each step says what the agent chose, as the GIF does
+    first = f"step 1 of {steps}: chose {ACTION_NAMES[result.actions[0]]}"
+    assert any(line.startswith(first) for line in out.splitlines())
     replayed = [
         sum(rows[i : i + 4], []).index("x") for i in range(0, len(rows), 4)
     ]  # where the agent stands

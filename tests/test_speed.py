@@ -52,7 +52,7 @@ def test_a_failed_training_gives_the_callers_setting_back_too(two_threads):
 
 def test_test_runs_on_one_thread_and_gives_the_callers_setting_back(two_threads, monkeypatch):
     seen = record_threads(monkeypatch, cliff_walking_dqn, "load_model")
-    CliffWalkingDQN().test(episodes=2, model_file=SHIPPED_MODEL)
+    CliffWalkingDQN(model_file=SHIPPED_MODEL).test(episodes=2)
     assert seen == [1]
     assert torch.get_num_threads() == 2
 

@@ -8,7 +8,6 @@ from cliff_walking_dqn import CliffWalkingDQN
 from conftest import SHIPPED_MODEL
 from ours.environment import OPTIMAL_PATH_LENGTH, make_env
 from ours.exact_optimum import greedy_walk, transition_table
-from ours.model_file import save_model
 from nn_model import DQN
 from ours.speed import q_values_of
 
@@ -21,19 +20,17 @@ def test_same_seed_gives_identical_weights_and_history():
     assert np.array_equal(first.steps_per_episode, second.steps_per_episode)
 
 
-def test_short_seeded_training_from_scratch_walks_the_optimal_path(tmp_path):
-    result = CliffWalkingDQN(seed=6).train(500)
+def test_short_seeded_training_from_scratch_walks_the_optimal_path(seed_6_run):
+    agent, result = seed_6_run
     assert result.saved_path_length == OPTIMAL_PATH_LENGTH
     assert 1 <= result.first_goal_episode <= result.saved_episode <= len(result.rewards_per_episode)
-    model = tmp_path / "model.pt"
-    save_model(result.policy_state, model)
-    tested = CliffWalkingDQN().test(episodes=5, model_file=model)
+    tested = agent.test(episodes=5)
     assert tested.success_rate == 100.0
     assert tested.path_length == OPTIMAL_PATH_LENGTH
 
 
-def test_history_has_one_entry_per_episode_played_or_learned():
-    result = CliffWalkingDQN(seed=6).train(500)
+def test_history_has_one_entry_per_episode_played_or_learned(seed_6_run):
+    _, result = seed_6_run
     assert len(result.steps_per_episode) == len(result.rewards_per_episode)
     for series in (result.epsilon_history, result.loss_history, result.walk_lengths):
         assert len(series) == 500  # every counted episode ran one optimize step
@@ -49,7 +46,7 @@ def test_history_has_one_entry_per_episode_played_or_learned():
 
 
 def test_shipped_model_walks_the_optimal_path():
-    result = CliffWalkingDQN().test(episodes=3, model_file=SHIPPED_MODEL)
+    result = CliffWalkingDQN(model_file=SHIPPED_MODEL).test(episodes=3)
     assert result.success_rate == 100.0
     assert result.path_length == OPTIMAL_PATH_LENGTH
     assert result.path[0] == 36 and result.path[-1] == 47
