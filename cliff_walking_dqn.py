@@ -10,6 +10,9 @@ article" that says why. The other modules hold what the article lacks (README, "
 import random
 import sys
 
+from ours.packages import require_installed
+
+require_installed()  # ours: set-up (without the packages: one line naming the missing one, exit 2)
 import numpy as np
 import torch
 from torch import nn

@@ -16,6 +16,9 @@ import time
 from dataclasses import dataclass
 from itertools import groupby
 
+from ours.packages import require_installed
+
+require_installed()  # without the packages: one line naming the missing one, exit 2
 import numpy as np
 
 from cliff_walking_dqn import CliffWalkingDQN
