@@ -287,12 +287,15 @@ class OneLineErrors:
 
 @contextlib.contextmanager
 def _pictures():
-    """plots.py, imported only when pictures are written (matplotlib takes 0.3 s to import), with the
-    garbage collector paused while they are drawn.
+    """plots.py, imported only when pictures are written (matplotlib takes 0.3 s to import), with
+    the garbage collector paused while they are drawn.
 
     matplotlib builds tens of thousands of small objects for a picture, and each of the collector's
-    passes would scan them and the ones torch and the run made before: 0.1-0.2 s of the pictures here.
-    ``gc.freeze`` takes what exists so far out of later passes; the pause ends with the drawing.
+    passes would scan them and the ones torch and the run made before: 0.1-0.2 s of the pictures
+    here. ``gc.freeze`` takes what exists so far out of later passes; the pause ends with the
+    drawing, and so does the freeze: frozen objects are never collected, not even at exit, where the
+    leak checks of torch's compiled bindings (nanobind, from torch 2.15) then print a line for each
+    of them.
     """
     gc.freeze()
     was_enabled = gc.isenabled()
@@ -302,6 +305,7 @@ def _pictures():
 
         yield plots
     finally:
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
 
