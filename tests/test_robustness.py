@@ -197,6 +197,8 @@ def test_a_save_replaces_the_file_with_ordinary_permissions(tmp_path):
 def test_ctrl_c_during_training_keeps_the_previous_model(tmp_path, headless_env):
     model = tmp_path / "model.pt"
     model.write_bytes(SHIPPED_MODEL.read_bytes())
+    # A suite started in the background of a script (`cmd &`) has SIGINT ignored, and the child
+    # would inherit that and train on: it gets Ctrl-C as from a terminal.
     process = subprocess.Popen(
         [
             sys.executable,
@@ -215,6 +217,7 @@ def test_ctrl_c_during_training_keeps_the_previous_model(tmp_path, headless_env)
         stderr=subprocess.PIPE,
         text=True,
         env=headless_env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout.readline().startswith("Seed 1")
