@@ -90,15 +90,12 @@ def main() -> int:
         "seed  played  1st goal  1st optimal  optimal share  final walk  saved walk (episode)"
         "  seconds"
     )
-    with ProcessPoolExecutor(args.workers) as pool:
-        runs = list(
-            pool.map(
-                train_one,
-                args.seeds,
-                [args.episodes] * len(args.seeds),
-                [settings] * len(args.seeds),
-            )
-        )
+    jobs = (train_one, args.seeds, [args.episodes] * len(args.seeds), [settings] * len(args.seeds))
+    if args.workers == 1:  # here: forking a process that runs threads (torch's) can deadlock
+        runs = list(map(*jobs))
+    else:
+        with ProcessPoolExecutor(args.workers) as pool:
+            runs = list(pool.map(*jobs))
     for run in runs:
         if run["saved"] is None:
             failed = "training failed: no network reached the goal"
