@@ -149,8 +149,9 @@ class CliffWalkingDQN:
                         step_count = 0
 
                     # ours: best network (keep the one whose greedy walk is the shortest so far; slippery: the
-                    # one whose greedy policy is worth the most from the start, exactly)
-                    best.keep_if_best(greedy_actions, len(rewards_per_episode))
+                    # one whose greedy policy is worth the most from the start, exactly), pictures (record
+                    # the Q-values, for the learning animation)
+                    best.keep_if_best(greedy_actions, len(rewards_per_episode), policy_q_values)
                 elif len(rewards_per_episode) == self.max_exploration_episodes:
                     break  # ours: exploration (the goal was never reached)
                 progress.show(epsilon_history, rewards_per_episode)  # ours: exploration
@@ -284,11 +285,12 @@ def main(argv=None) -> int:
             try:
                 result = CliffWalkingDQN(seed=args.seed, **args.hyperparameters).train(args.episodes)
             except TrainingFailed as failure:
-                report_training(failure.result, args)  # a failed run's curves show why it failed
+                # a failed run's curves show why it failed (the reward rule: for Q*, beside the network)
+                report_training(failure.result, args, CliffWalkingDQN._process_episode)
                 raise
             # ours: best network (saved instead of the last), experiments (--save-last saves the last)
             save_model(result.last_policy_state if args.save_last else result.policy_state, args.model)
-            report_training(result, args)
+            report_training(result, args, CliffWalkingDQN._process_episode)
         cliff_walking = CliffWalkingDQN(seed=args.seed, **args.hyperparameters)  # ours: slippery (its grid and gamma)
         report_test(cliff_walking.test(args.test_episodes, render_mode, args.model), cliff_walking, args)
     return errors.exit_status

@@ -117,6 +117,7 @@ def test_python_q_learning_py_runs_end_to_end(headless_env):
             "50",
             "--lr",
             "1",
+            "--no-plots",  # test_learning_animation.py draws the table's animation
         ],
         capture_output=True,
         text=True,
