@@ -149,8 +149,8 @@ class CliffWalkingDQN:
                         step_count = 0
 
                     # ours: best network (keep the one whose greedy walk is the shortest so far; slippery: the
-                    # one whose greedy policy is worth the most from the start, exactly), pictures (record
-                    # the Q-values, for the learning animation)
+                    # one whose greedy policy is worth the most from the start, exactly), pictures
+                    # (record the Q-values, for the learning animation)
                     best.keep_if_best(greedy_actions, len(rewards_per_episode), policy_q_values)
                 elif len(rewards_per_episode) == self.max_exploration_episodes:
                     break  # ours: exploration (the goal was never reached)
@@ -285,7 +285,7 @@ def main(argv=None) -> int:
             try:
                 result = CliffWalkingDQN(seed=args.seed, **args.hyperparameters).train(args.episodes)
             except TrainingFailed as failure:
-                # a failed run's curves show why it failed (the reward rule: for Q*, beside the network)
+                # a failed run's curves show why it failed (the reward rule: Q* for the animation)
                 report_training(failure.result, args, CliffWalkingDQN._process_episode)
                 raise
             # ours: best network (saved instead of the last), experiments (--save-last saves the last)

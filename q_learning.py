@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from cliff_walking_dqn import CliffWalkingDQN
-from ours.command_line import (MAX_SEED, OneLineArgumentParser, OneLineErrors, check_writable_folder,
-                               report_q_matrix_animation, report_test, whole_number)
+from ours.command_line import (MAX_SEED, OneLineArgumentParser, OneLineErrors,
+                               check_writable_folder, report_q_matrix_animation, report_test,
+                               whole_number)
 from ours.environment import ACTION_NAMES, CLIFF_REWARD, GOAL_STATE, make_env, seed_everything
 from ours.exact_optimum import greedy_walk, optimal_q_values, transition_table
 from ours.results import QValueRecorder, TestResult
@@ -37,7 +38,7 @@ class QLearningResult:
     rewards_per_episode: list[int]  # per episode played: 1 if it reached the goal
     steps_per_episode: list[int]  # per episode played: its steps, exploration included
     walk_lengths: list[float]  # per learning episode: the greedy walk's steps after it, inf if it fails
-    epsilon_history: list[float] = field(default_factory=list)  # per learning episode, after its decay
+    epsilon_history: list[float] = field(default_factory=list)  # per learning episode, decayed
     # for the learning animation: the learning episodes recorded (from 0) and the table after each
     recorded_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     recorded_q_values: np.ndarray = field(default_factory=lambda: np.zeros((0, 48, 4)))
@@ -138,7 +139,8 @@ def main(argv=None) -> int:
     parser.add_argument("--episodes", type=whole_number(1), default=3000, help="training episodes that learn (default 3000)")
     parser.add_argument("--seed", type=whole_number(0, MAX_SEED), help="seed for a repeatable run (default: a random one, printed)")
     parser.add_argument("--lr", type=fraction, default=0.5, help="the learning rate lr, above 0 and at most 1 (default 0.5)")
-    parser.add_argument("--plots", default=".", metavar="DIR", help="folder for the learning animation (default: here)")
+    parser.add_argument("--plots", default=".", metavar="DIR",
+                        help="folder for the learning animation (default: here)")
     parser.add_argument("--no-plots", action="store_true", help="write no animation")
     args = parser.parse_args(argv)
     if args.seed is None:
@@ -163,7 +165,8 @@ def main(argv=None) -> int:
         tested = test(result.Q_matrix)
         moves = ((ACTION_NAMES[action], len(list(repeats))) for action, repeats in groupby(tested.actions))
         print(f"Path: {', '.join(name if count == 1 else f'{name} x{count}' for name, count in moves)}")
-        report_test(tested, RULES, argparse.Namespace(plots=None))  # the DQN's pictures: not for the table
+        # the DQN's pictures have the DQN's file names: not drawn for the table
+        report_test(tested, RULES, argparse.Namespace(plots=None))
         if not args.no_plots and result.walk_lengths:
             q_star = optimal_q_values(RULES.discount_factor, CliffWalkingDQN._process_episode)
             report_q_matrix_animation(result, q_star, Path(args.plots))

@@ -5,8 +5,8 @@
 
 Each run is a fresh process (imports and first-draw costs count, as they do for a user) with timers
 around what only the pictures need: importing plots.py (and matplotlib), the training curves, the
-learning animation, the policy picture, the test episode's frames and the GIF. The model and pictures go to a temporary
-folder. Prints each run's parts and the median total.
+learning animation, the policy picture, the test episode's frames and the GIF. The model and
+pictures go to a temporary folder. Prints each run's parts and the median total.
 """
 
 import json

@@ -304,8 +304,8 @@ def _pictures():
 
 def report_training(result: TrainingResult, args: argparse.Namespace, process_episode) -> None:
     """The summary of a training run, failed or not, with the values it used, and its pictures: the
-    training curves and the learning animation (``process_episode``, the article's reward rule, gives
-    the exact optimum the animation shows beside the network)."""
+    training curves and the learning animation (``process_episode``, the article's reward rule,
+    gives the exact optimum the animation shows beside the network)."""
     settings = describe({**args.hyperparameters, "episodes": args.episodes, "seed": args.seed})
     played = len(result.rewards_per_episode)
     first_goal = (
@@ -375,7 +375,7 @@ LEARNING_FRAMES = 30  # frames of the learning animation, the last one the netwo
 def write_learning_animation(
     result, q_values, step: int, name: str, q_star: np.ndarray, path: Path, learner="Deep Q-network"
 ) -> None:
-    """The learning animation of a run, the network's (a ``TrainingResult``) or q_learning.py's table's:
+    """The learning animation of a run, the network's (a ``TrainingResult``) or q_learning.py's:
     the learner's Q-values at LEARNING_FRAMES moments, recorded during training (README, Watch it
     learn), each beside Q*, ending with ``q_values``, those after optimize step ``step`` (``name``
     says whose they are). The moments: see ``animation_moments``."""
@@ -405,7 +405,8 @@ def write_learning_animation(
         f"The {learner} learning {'CliffWalkingSlippery' if slippery else 'CliffWalking'},"
         " beside the exact optimum Q* it approaches",
         f"{learner} then: its greedy action (arrow) and max Q (colour)",
-        f"Exact optimum Q*{' over every slip' if slippery else ''}: every optimal action and max Q*",
+        f"Exact optimum Q*{' over every slip' if slippery else ''}:"
+        " every optimal action and max Q*",
     )
     plots.save_learning_animation(frames, q_star, STANDABLE_STATES, path, titles)
 
@@ -414,7 +415,8 @@ def animation_moments(q_values: np.ndarray, count: int) -> list[int]:
     """Which of the recorded Q-values (one array per recorded step, in order) the animation shows:
     ``count`` of them or all if fewer, the first included, spread a third evenly over the steps, a
     third over how much max Q changed and a third over how many greedy actions changed, so that the
-    frames crowd where the values spread and the policy settles, and thin out where nothing moves."""
+    frames crowd where the values spread and the policy settles, and thin out where nothing moves.
+    """
     if len(q_values) <= count:
         return list(range(len(q_values)))
     values = q_values[:, STANDABLE_STATES].max(axis=2)

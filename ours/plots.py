@@ -220,7 +220,7 @@ def _draw_grid(axes, values: np.ndarray, arrows: dict, title: str, norm: Normali
 
 
 def _arrow_vectors(arrows: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Where each arrow of ``arrows`` (state -> actions) starts, (x, y), and its direction, (dx, dy)."""
+    """Where each arrow of ``arrows`` (state -> actions) starts, (x, y), and its direction."""
     starts, directions = [], []
     for state, actions in arrows.items():
         row, column = divmod(int(state), GRID_COLUMNS)
@@ -239,8 +239,8 @@ def _mark(state: int) -> Rectangle:
 
 
 def _grid_values(q_values: np.ndarray, standable, every_best_action: bool = False):
-    """A learner's max Q per cell (NaN where the agent cannot stand) and its arrows (state -> actions):
-    the greedy action, or with ``every_best_action`` every action tied with the best (for Q*)."""
+    """A learner's max Q per cell (NaN where the agent cannot stand) and its arrows (state ->
+    actions): the greedy action, or with ``every_best_action`` every action tied with the best."""
     values = np.full(GRID_ROWS * GRID_COLUMNS, np.nan)
     values[standable] = q_values[standable].max(axis=1)
     if every_best_action:

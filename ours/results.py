@@ -25,7 +25,7 @@ class QValueRecorder:
     4th, ...), so that a long run holds at most ``2 * kept`` arrays, spread evenly over it.
 
     The arrays are kept, not copied: the caller hands over a new array each time (``q_values_of``
-    makes one after each optimize step, and nothing writes into it), so recording costs a list append.
+    makes one after each optimize step, and nothing writes into it): recording is a list append.
     """
 
     def __init__(self, kept: int = 2000):
