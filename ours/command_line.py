@@ -406,7 +406,7 @@ def write_learning_animation(
         " beside the exact optimum Q* it approaches",
         f"{learner} then: its greedy action (arrow) and max Q (colour)",
         f"Exact optimum Q*{' over every slip' if slippery else ''}:"
-        " every optimal action and max Q*",
+        " every optimal action (arrow) and max Q* (colour)",
     )
     plots.save_learning_animation(frames, q_star, STANDABLE_STATES, path, titles)
 

@@ -7,6 +7,7 @@ than computed by matplotlib's layout engines, and the GIF is drawn with Pillow: 
 pictures of a run from about 2 s to under 1 s (README, "What a run shows").
 """
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -449,12 +450,19 @@ def save_learning_animation(
         artist.set_animated(True)  # left out of the background, drawn per frame
     canvas.draw()
     background = canvas.copy_from_bbox(figure.bbox)
+    width, height = canvas.get_width_height()
+    still = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba()).convert("RGB")
+    # GIF's 256 colours: one palette for every frame, from the background, whose colour bar holds
+    # the colour map (picking a palette per frame costs 7-9 ms a frame here, mapping to one, 1 ms)
+    palette = still.quantize(method=Image.Quantize.FASTOCTREE)
+    still = still.quantize(palette=palette, dither=Image.Dither.NONE)
+    # only the band from the top to the learner's grid changes: only it is converted per frame
+    band = (0, 0, width, math.ceil(height - learner_axes.get_window_extent().y0) + 2)
     font = ImageFont.truetype(
         str(Path(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")), 13
     )
-    width, height = canvas.get_width_height()
 
-    rgb_frames = []
+    images = []
     for q_values, caption, marked in frames:
         values, greedy = _grid_values(q_values, standable)
         image.set_data(values.reshape(GRID_ROWS, GRID_COLUMNS))
@@ -463,29 +471,15 @@ def save_learning_animation(
         canvas.restore_region(background)
         for artist in changing:
             figure.draw_artist(artist)
-        frame = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba()).convert("RGB")
+        changed = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba()).crop(band)
+        changed = changed.convert("RGB")
         for line, top in zip(caption, (0.068, 0.108)):  # between the title and the grid's
-            ImageDraw.Draw(frame).text(
+            ImageDraw.Draw(changed).text(
                 (width / 2, top * height), line, fill="black", font=font, anchor="mm"
             )
-        rgb_frames.append(frame)
-    images = _with_one_palette(rgb_frames)
+        frame = still.copy()
+        frame.paste(changed.quantize(palette=palette, dither=Image.Dither.NONE))
+        images.append(frame)
     durations = [LEARNING_FRAME_MS] * len(images)
     durations[-1] += round(hold_seconds * 1000)
     images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
-
-
-def _with_one_palette(frames: list[Image.Image]) -> list[Image.Image]:
-    """The frames in GIF's 256 colours, one palette for all: picked from every frame shrunk to a
-    quarter (to see every colour that occurs), then each frame mapped to it, without dithering.
-
-    Picking a palette for each frame costs 7-9 ms a frame here, mapping to a given one under 1 ms;
-    one palette also keeps a colour the same from frame to frame.
-    """
-    width, height = frames[0].size
-    small = [frame.resize((width // 4, height // 4), Image.Resampling.NEAREST) for frame in frames]
-    sample = Image.new("RGB", (width // 4, height // 4 * len(small)))
-    for index, frame in enumerate(small):
-        sample.paste(frame, (0, index * (height // 4)))
-    palette = sample.quantize(method=Image.Quantize.FASTOCTREE)
-    return [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
