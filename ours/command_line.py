@@ -413,8 +413,8 @@ def write_learning_animation(
 
 def animation_moments(q_values: np.ndarray, count: int) -> list[int]:
     """Which of the recorded Q-values (one array per recorded step, in order) the animation shows:
-    ``count`` of them or all if fewer, the first included, spread a third evenly over the steps, a
-    third over how much max Q changed and a third over how many greedy actions changed, so that the
+    ``count`` of them or all if fewer, the first included, spread a fifth evenly over the steps, two
+    fifths over how much max Q changed and two over how many greedy actions changed, so that the
     frames crowd where the values spread and the policy settles, and thin out where nothing moves.
     """
     if len(q_values) <= count:
@@ -422,13 +422,17 @@ def animation_moments(q_values: np.ndarray, count: int) -> list[int]:
     values = q_values[:, STANDABLE_STATES].max(axis=2)
     actions = q_values[:, STANDABLE_STATES].argmax(axis=2)
     steps = np.ones(len(q_values) - 1)
-    changes = [
-        steps,
-        np.abs(np.diff(values, axis=0)).mean(axis=1),
-        (np.diff(actions, axis=0) != 0).mean(axis=1),
+    weighted_changes = [  # from each recorded step to the next
+        (0.2, steps),
+        (0.4, np.abs(np.diff(values, axis=0)).mean(axis=1)),
+        (0.4, (np.diff(actions, axis=0) != 0).mean(axis=1)),
     ]
-    changes = [change if change.sum() > 0 else steps for change in changes]
-    progress = sum(np.concatenate([[0], np.cumsum(c)]) / c.sum() for c in changes) / len(changes)
+    progress = sum(
+        weight * np.concatenate([[0], np.cumsum(change)]) / change.sum()
+        for weight, change in weighted_changes
+        if change.sum() > 0
+    )
+    progress /= progress[-1]  # a change that never happens leaves its weight to the others
     moments = np.searchsorted(progress, np.linspace(0, 1, count) - 1e-9)
     return np.unique(np.minimum(moments, len(q_values) - 1)).tolist()  # rounding may pass the last
 

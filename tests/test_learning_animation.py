@@ -72,7 +72,7 @@ def test_the_moments_include_the_first_and_crowd_where_the_values_change():
     q_values[110:] = q_values[109]
     moments = command_line.animation_moments(q_values, 20)
     assert moments[0] == 0 and moments == sorted(set(moments)) and len(moments) <= 20
-    assert moments[-1] == 199  # evenly spread over the steps, a third of the frames reach the end
+    assert moments[-1] == 199  # the share spread evenly over the steps reaches the last one
     assert sum(100 <= m < 110 for m in moments) >= 6  # evenly over the steps: 1
     assert command_line.animation_moments(q_values[:5], 20) == [0, 1, 2, 3, 4]
 
