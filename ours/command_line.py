@@ -369,7 +369,7 @@ def _learning_step(result, episode: int) -> int:
     return episode - 1 - (len(result.rewards_per_episode) - len(result.epsilon_history))
 
 
-LEARNING_FRAMES = 30  # frames of the learning animation, the last one the network it ends with
+LEARNING_FRAMES = 25  # frames of the learning animation, the last one the network it ends with
 
 
 def write_learning_animation(

@@ -399,7 +399,7 @@ def save_episode_gif(
     images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
 
 
-LEARNING_FRAME_MS = 350  # how long each frame of the learning animation shows
+LEARNING_FRAME_MS = 400  # how long each frame of the learning animation shows
 
 
 def save_learning_animation(
@@ -419,9 +419,11 @@ def save_learning_animation(
     norm = Normalize(vmin=0, vmax=float(q_star[standable].max()))
     figure = Figure(figsize=(9, 6.9), dpi=80)
     canvas = FigureCanvasAgg(figure)
-    figure.subplots_adjust(left=0.08, right=0.87, bottom=0.12, top=0.81, hspace=0.4)
+    figure.subplots_adjust(left=0.08, right=0.87, bottom=0.12, top=0.81, hspace=0.3)
     learner_axes, optimum_axes = figure.subplots(2, 1)
     image = _draw_q_values(learner_axes, frames[0][0], standable, learner_title, norm)
+    learner_axes.tick_params(labelbottom=False)  # the grid below has the same columns, labelled
+    learner_axes.set_xlabel(None)
     (arrows,) = learner_axes.collections
     # one artist for the red frames, whose paths change per frame (37 patches: 1 ms each to add)
     marks = learner_axes.add_collection(
