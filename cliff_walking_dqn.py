@@ -27,12 +27,14 @@ from ours.model_file import MODEL_FILE, load_model, save_model
 from nn_model import DQN
 from replay_memory import ReplayMemory, Transition
 from ours.results import TestResult, TrainingFailed, TrainingProgress, TrainingResult, best_network_keeper
-from ours.speed import copy_weights, fused_adam_available, on_one_torch_thread, q_values_of, weights_of
+from ours.speed import (copy_weights, fused_adam_available, identity, on_one_torch_thread,
+                        q_values_of, weights_of)
 
 
 def state_to_dqn_input(state, num_states: int) -> torch.Tensor:
-    """One-hot encode a state (an int) for the network; ours: speed (a batch of states, an array, too)."""
-    return torch.from_numpy(np.eye(num_states, dtype=np.float32)[state])
+    """One-hot encode a state (an int) for the network; ours: speed (a batch of states, an array,
+    too; rows of an identity matrix built once, copied by ``np.take``, so the caller owns them)."""
+    return torch.from_numpy(np.take(identity(num_states), state, axis=0))
 
 
 class CliffWalkingDQN:
@@ -92,6 +94,7 @@ class CliffWalkingDQN:
         epsilon_history = []
         reward = None
         step_count = 0
+        goals = 0  # ours: speed (np.sum(rewards_per_episode), kept up to date: see below)
         # ours: speed (every state's Q-values, computed only when a network changes)
         policy_q_values = q_values_of(policy_dqn)
         target_q_values = q_values_of(target_dqn)
@@ -122,7 +125,7 @@ class CliffWalkingDQN:
                     # Process reward and observations
                     terminated, reward = self._process_episode(action_reward, new_state)
                     # Save experience into memory
-                    memory.append(Transition(state, action, new_state, reward, terminated))
+                    memory.append((state, action, new_state, reward, terminated))
                     # Move to the next state
                     state = new_state
                     # Increment step counter
@@ -131,9 +134,13 @@ class CliffWalkingDQN:
 
                 # Keep track of the rewards collected per episode.
                 rewards_per_episode.append(reward)  # ours: exploration (one entry per episode played)
+                goals += reward  # ours: speed
 
                 # Check if enough experience has been collected and if at least 1 reward has been collected
-                if len(memory) > self.mini_batch_size and sum(rewards_per_episode) > 0:  # ours: exploration (a list)
+                # ours: speed (the article's np.sum(rewards_per_episode) > 0: the same sum, counted
+                # as the rewards come; summing the growing list after every episode costs the square
+                # of the episodes, 36-87 ms for the 3347 of --seed 0 here)
+                if len(memory) > self.mini_batch_size and goals > 0:
                     mini_batch = memory.sample(self.mini_batch_size)
                     # ours: speed (the target network's Q-values, not the network), pictures (the loss)
                     loss = self._optimize(num_states, mini_batch, policy_dqn, target_q_values, optimizer)
@@ -153,8 +160,9 @@ class CliffWalkingDQN:
                         step_count = 0
 
                     # ours: best network (keep the one whose greedy walk is the shortest so far; slippery: the
-                    # one whose greedy policy is worth the most from the start, exactly)
-                    best.keep_if_best(greedy_actions, len(rewards_per_episode))
+                    # one whose greedy policy is worth the most from the start, exactly), pictures
+                    # (record the Q-values, for the learning animation)
+                    best.keep_if_best(greedy_actions, len(rewards_per_episode), policy_q_values)
                 elif len(rewards_per_episode) == self.max_exploration_episodes:
                     break  # ours: exploration (the goal was never reached)
                 progress.show(epsilon_history, rewards_per_episode)  # ours: exploration
@@ -304,9 +312,10 @@ def main(argv=None) -> int:
             try:
                 result = cliff_walking.train(args.episodes)
             except TrainingFailed as failure:
-                report_training(failure.result, args)  # a failed run's curves show why it failed
+                # a failed run's curves show why it failed (the reward rule: Q* for the animation)
+                report_training(failure.result, args, CliffWalkingDQN._process_episode)
                 raise
-            report_training(result, args)
+            report_training(result, args, CliffWalkingDQN._process_episode)
         report_test(cliff_walking.test(args.test_episodes, render_mode), cliff_walking, args)
     return errors.exit_status
 

@@ -13,7 +13,7 @@ import math
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 
 from ours.packages import require_installed
@@ -24,11 +24,11 @@ import numpy as np
 from cliff_walking_dqn import CliffWalkingDQN
 from ours.command_line import (
     MAX_SEED, OneLineArgumentParser, OneLineErrors, add_picture_flags, check_writable_folder,
-    picture_folder, report_test, whole_number,
+    picture_folder, report_q_matrix_animation, report_test, whole_number,
 )
 from ours.environment import ACTION_NAMES, CLIFF_REWARD, GOAL_STATE, make_env, seed_everything
-from ours.exact_optimum import greedy_walk, transition_table
-from ours.results import TestResult
+from ours.exact_optimum import greedy_walk, optimal_q_values, transition_table
+from ours.results import QValueRecorder, TestResult
 
 PICTURES = ("q_learning_policy.png", "q_learning_test.gif")  # the DQN's pictures, for the table
 RULES = CliffWalkingDQN()  # the DQN's settings, shared: discount_factor, max_episode_steps, the test's 50 steps
@@ -42,6 +42,11 @@ class QLearningResult:
     rewards_per_episode: list[int]  # per episode played: 1 if it reached the goal
     steps_per_episode: list[int]  # per episode played: its steps, exploration included
     walk_lengths: list[float]  # per learning episode: the greedy walk's steps after it, inf if it fails
+    epsilon_history: list[float] = field(default_factory=list)  # per learning episode, decayed
+    # for the learning animation: the learning episodes recorded (from 0) and the table after each
+    recorded_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    recorded_q_values: np.ndarray = field(default_factory=lambda: np.zeros((0, 48, 4)))
+    v_star = None  # the deterministic grid (TrainingResult's v_star is the slippery grid's V*)
 
 
 def update(Q_matrix, state, action, reward, new_state, terminated, lr, discount_factor) -> None:
@@ -63,7 +68,8 @@ def train(episodes: int = 3000, lr: float = 0.5, seed: int | None = None) -> QLe
     Q_matrix = np.zeros((env.observation_space.n, env.action_space.n))
     discount_factor = RULES.discount_factor
     exploration_factor = 1  # epsilon: 1 = 100% random actions until the goal has been reached
-    rewards_per_episode, steps_per_episode, walk_lengths = [], [], []
+    rewards_per_episode, steps_per_episode, walk_lengths, epsilon_history = [], [], [], []
+    recorder = QValueRecorder()
 
     while len(walk_lengths) < episodes:
         state = env.reset()[0]
@@ -84,12 +90,18 @@ def train(episodes: int = 3000, lr: float = 0.5, seed: int | None = None) -> QLe
 
         if walk_lengths or reward == 1:  # learning starts with the first goal, as the DQN's does
             exploration_factor = max(exploration_factor - 1 / episodes, 0)
+            epsilon_history.append(exploration_factor)
             path = greedy_walk(np.argmax(Q_matrix, axis=1).tolist(), next_states, env_rewards)
             walk_lengths.append(math.inf if path is None else len(path) - 1)
+            recorder.record(Q_matrix.copy())  # a copy: the table changes in place
         elif len(rewards_per_episode) == RULES.max_exploration_episodes:
             break  # the goal was never reached
     env.close()
-    return QLearningResult(Q_matrix, rewards_per_episode, steps_per_episode, walk_lengths)
+    recorded = recorder.history
+    return QLearningResult(
+        Q_matrix, rewards_per_episode, steps_per_episode, walk_lengths, epsilon_history,
+        np.array(recorded["recorded_steps"], dtype=int), np.array(recorded["recorded_q_values"]),
+    )
 
 
 def test(Q_matrix: np.ndarray, episodes: int = 100) -> TestResult:
@@ -157,6 +169,9 @@ def main(argv=None) -> int:
         moves = ((ACTION_NAMES[action], len(list(repeats))) for action, repeats in groupby(tested.actions))
         print(f"Path: {', '.join(name if count == 1 else f'{name} x{count}' for name, count in moves)}")
         report_test(tested, RULES, args, learner="Q matrix (tabular Q-learning)", pictures=PICTURES)
+        if args.plots and result.walk_lengths:
+            q_star = optimal_q_values(RULES.discount_factor, CliffWalkingDQN._process_episode)
+            report_q_matrix_animation(result, q_star, args.plots)
     return errors.exit_status
 
 

@@ -5,8 +5,8 @@
 
 Each run is a fresh process (imports and first-draw costs count, as they do for a user) with timers
 around what only the pictures need: importing plots.py (and matplotlib), the training curves, the
-policy picture, the test episode's frames and the GIF. The model and pictures go to a temporary
-folder. Prints each run's parts and the median total.
+learning animation, the policy picture, the test episode's frames and the GIF. The model and
+pictures go to a temporary folder. Prints each run's parts and the median total.
 """
 
 import json
@@ -52,6 +52,8 @@ def pictures():
 
 real_pictures = command_line._pictures
 command_line._pictures = pictures
+if hasattr(command_line, "write_learning_animation"):  # its Q*, frames, drawing and GIF
+    timing(command_line, "write_learning_animation", "learning animation")
 real_show = command_line.show_episode
 def frames(actions, render_mode, **options):
     start = time.perf_counter()

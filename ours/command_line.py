@@ -9,6 +9,9 @@ import random
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from nn_model import DQN
 from ours.environment import (
     OPTIMAL_PATH_LENGTH,
     STANDABLE_STATES,
@@ -21,6 +24,7 @@ from ours.environment import (
 from ours.episode_replay import has_display, show_episode, step_captions
 from ours.exact_optimum import (
     compare_with_optimum,
+    optimal_q_values,
     outcome_table,
     policy_values,
     success_within,
@@ -28,6 +32,7 @@ from ours.exact_optimum import (
 )
 from ours.model_file import MODEL_FILE, ModelFileError
 from ours.results import TestResult, TrainingFailed, TrainingInterrupted, TrainingResult
+from ours.speed import q_values_of
 
 MAX_SEED = 2**32 - 1  # numpy's limit
 
@@ -310,8 +315,10 @@ def _pictures():
             gc.enable()
 
 
-def report_training(result: TrainingResult, args: argparse.Namespace) -> None:
-    """The summary of a training run, failed or not, with the values it used, and its picture."""
+def report_training(result: TrainingResult, args: argparse.Namespace, process_episode) -> None:
+    """The summary of a training run, failed or not, with the values it used, and its pictures: the
+    training curves and the learning animation (``process_episode``, the article's reward rule,
+    gives the exact optimum the animation shows beside the network)."""
     settings = describe({**args.hyperparameters, "episodes": args.episodes, "seed": args.seed})
     played = len(result.rewards_per_episode)
     first_goal = (
@@ -325,7 +332,112 @@ def report_training(result: TrainingResult, args: argparse.Namespace) -> None:
     if args.plots:
         with _pictures() as plots:
             plots.plot_training(result, args.plots / plots.TRAINING_PLOT, settings)
-        print(f"Training curves: {args.plots / plots.TRAINING_PLOT}")
+            print(f"Training curves: {args.plots / plots.TRAINING_PLOT}")
+            if len(result.recorded_steps):  # the goal was reached: something was learned
+                gamma, slippery = args.hyperparameters["discount_factor"], args.slippery
+                q_star = optimal_q_values(gamma, process_episode, slippery)
+                write_learning_animation(
+                    result, *_shown_network(result, args), q_star, args.plots / plots.LEARNING_GIF
+                )
+                print(f"Learning animation: {args.plots / plots.LEARNING_GIF}")
+
+
+def report_q_matrix_animation(result, q_star: np.ndarray, folder: Path) -> None:
+    """q_learning.py's learning animation: its recorded tables, ending with the table it tests."""
+    with _pictures() as plots:
+        path = folder / plots.Q_MATRIX_LEARNING_GIF
+        last_step, name = len(result.epsilon_history) - 1, "the table tested"
+        write_learning_animation(result, result.Q_matrix, last_step, name, q_star, path, "Q matrix")
+    print(f"Learning animation: {path}")
+
+
+def _shown_network(result: TrainingResult, args: argparse.Namespace) -> tuple:
+    """The network the learning animation ends with: the saved one (the last with --save-last; after
+    a failed training, the last), its Q-values, its optimize step (from 0) and how to name it."""
+    if result.saved_episode is None or args.save_last:
+        state, step = result.last_policy_state, len(result.epsilon_history) - 1
+        name = "the saved network" if result.saved_episode else "training failed"
+    else:
+        state, step = result.policy_state, _learning_step(result, result.saved_episode)
+        name = "the saved network"
+    dqn = DQN(
+        in_states=state["block_1.weight"].shape[1], out_actions=state["block_2.weight"].shape[0]
+    )
+    dqn.load_state_dict(state)
+    return q_values_of(dqn), step, name
+
+
+def _learning_step(result, episode: int) -> int:
+    """The optimize step (from 0) that ended ``episode`` (from 1), a learning episode."""
+    return episode - 1 - (len(result.rewards_per_episode) - len(result.epsilon_history))
+
+
+LEARNING_FRAMES = 25  # frames of the learning animation, the last one the network it ends with
+
+
+def write_learning_animation(
+    result, q_values, step: int, name: str, q_star: np.ndarray, path: Path, learner="Deep Q-network"
+) -> None:
+    """The learning animation of a run, the network's (a ``TrainingResult``) or q_learning.py's:
+    the learner's Q-values at LEARNING_FRAMES moments, recorded during training (README, Watch it
+    learn), each beside Q*, ending with ``q_values``, those after optimize step ``step`` (``name``
+    says whose they are). The moments: see ``animation_moments``."""
+    from ours import plots  # imported by the caller's _pictures
+
+    played = len(result.rewards_per_episode)
+    exploring = played - len(result.epsilon_history)
+    before = result.recorded_steps < step
+    moments = animation_moments(result.recorded_q_values[before], LEARNING_FRAMES - 1)
+    shown = [(result.recorded_q_values[i], result.recorded_steps[i], "") for i in moments]
+    frames = []
+    for q_values_then, step_then, note in [*shown, (q_values, step, f" ({name})")]:
+        largest_error, _, disagreeing = compare_with_optimum(q_values_then, q_star)
+        if result.v_star is None:
+            how_good = _walk(result.walk_lengths[step_then])
+        else:
+            share = result.start_values[step_then] / result.v_star
+            how_good = f"its greedy policy is worth {share:.0%} of V* (exact, over every slip)"
+        episode, epsilon = exploring + step_then + 1, result.epsilon_history[step_then]
+        caption = (
+            f"episode {episode} of {played}{note}, epsilon {epsilon:.2f}",
+            f"{how_good}; largest |Q - Q*| = {largest_error:.3f}",
+        )
+        frames.append((q_values_then, caption, disagreeing))
+    slippery = result.v_star is not None
+    titles = (
+        f"The {learner} learning {'CliffWalkingSlippery' if slippery else 'CliffWalking'},"
+        " beside the exact optimum Q* it approaches",
+        f"{learner} then: its greedy action (arrow) and max Q (colour)",
+        f"Exact optimum Q*{' over every slip' if slippery else ''}:"
+        " every optimal action (arrow) and max Q* (colour)",
+    )
+    plots.save_learning_animation(frames, q_star, STANDABLE_STATES, path, titles)
+
+
+def animation_moments(q_values: np.ndarray, count: int) -> list[int]:
+    """Which of the recorded Q-values (one array per recorded step, in order) the animation shows:
+    ``count`` of them or all if fewer, the first included, spread a fifth evenly over the steps, two
+    fifths over how much max Q changed and two over how many greedy actions changed, so that the
+    frames crowd where the values spread and the policy settles, and thin out where nothing moves.
+    """
+    if len(q_values) <= count:
+        return list(range(len(q_values)))
+    values = q_values[:, STANDABLE_STATES].max(axis=2)
+    actions = q_values[:, STANDABLE_STATES].argmax(axis=2)
+    steps = np.ones(len(q_values) - 1)
+    weighted_changes = [  # from each recorded step to the next
+        (0.2, steps),
+        (0.4, np.abs(np.diff(values, axis=0)).mean(axis=1)),
+        (0.4, (np.diff(actions, axis=0) != 0).mean(axis=1)),
+    ]
+    progress = sum(
+        weight * np.concatenate([[0], np.cumsum(change)]) / change.sum()
+        for weight, change in weighted_changes
+        if change.sum() > 0
+    )
+    progress /= progress[-1]  # a change that never happens leaves its weight to the others
+    moments = np.searchsorted(progress, np.linspace(0, 1, count) - 1e-9)
+    return np.unique(np.minimum(moments, len(q_values) - 1)).tolist()  # rounding may pass the last
 
 
 def report_saved(result: TrainingResult) -> None:

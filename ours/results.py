@@ -19,6 +19,32 @@ from ours.exact_optimum import (
 from ours.speed import copy_weights, weights_of
 
 
+class QValueRecorder:
+    """Every state's Q-values after the optimize steps of a run, for the learning animation (README,
+    Watch it learn): after every step until ``2 * kept`` are held, then after every 2nd step (every
+    4th, ...), so that a long run holds at most ``2 * kept`` arrays, spread evenly over it.
+
+    The arrays are kept, not copied: the caller hands over a new array each time (``q_values_of``
+    makes one after each optimize step, and nothing writes into it): recording is a list append.
+    """
+
+    def __init__(self, kept: int = 2000):
+        self.steps = []  # the recorded optimize steps, numbered from 0 as in epsilon_history
+        self.q_values = []  # the Q-values after each, one array of shape (states, actions)
+        self.history = {"recorded_steps": self.steps, "recorded_q_values": self.q_values}
+        self._kept, self._step, self._every = kept, 0, 1
+
+    def record(self, q_values: np.ndarray) -> None:
+        if self._step % self._every == 0:
+            self.steps.append(self._step)
+            self.q_values.append(q_values)
+            if len(self.steps) == 2 * self._kept:
+                # every other one goes, in place, since history shares the lists
+                del self.steps[1::2], self.q_values[1::2]
+                self._every *= 2
+        self._step += 1
+
+
 class BestNetwork:
     """A copy of the policy network as it was when its greedy walk from the start was the shortest so far.
 
@@ -31,9 +57,9 @@ class BestNetwork:
         self.episode = None  # 1-based number of the episode after which the copy was taken
         self.path_length = None  # steps its greedy walk takes from start to goal
         self._policy_weights, self._weights = weights_of(policy_dqn), weights_of(self.dqn)
-        self.history = {
-            "walk_lengths": []
-        }  # per optimize step, for TrainingResult and the training picture
+        self._recorder = QValueRecorder()
+        # per optimize step, for TrainingResult, the training picture and the learning animation
+        self.history = {"walk_lengths": [], **self._recorder.history}
         self._table(env)
 
     def _table(self, env: gym.Env) -> None:
@@ -43,9 +69,10 @@ class BestNetwork:
         """The kept network's weights, or None if no greedy walk has reached the goal yet."""
         return None if self.episode is None else self.dqn.state_dict()
 
-    def keep_if_best(self, greedy_actions: list[int], episode: int) -> None:
+    def keep_if_best(self, greedy_actions: list[int], episode: int, q_values: np.ndarray) -> None:
         """Copy the policy network if its greedy walk is as short as the shortest so far (the latest wins
-        a tie); record the walk's length, inf if it does not reach the goal."""
+        a tie); record the walk's length, inf if it does not reach the goal, and the Q-values."""
+        self._recorder.record(q_values)
         path = greedy_walk(greedy_actions, self._next_states, self._rewards)
         self.history["walk_lengths"].append(float("inf") if path is None else len(path) - 1)
         if path is not None and (self.path_length is None or len(path) - 1 <= self.path_length):
@@ -71,7 +98,12 @@ class MostValuableNetwork(BestNetwork):
         self._discount_factor, self._process_episode = discount_factor, process_episode
         super().__init__(policy_dqn, env)
         self.start_value = None  # the kept network's value from the start
-        self.history = {"walk_lengths": [], "start_values": [], "v_star": self.v_star}
+        self.history = {
+            "walk_lengths": [],
+            "start_values": [],
+            "v_star": self.v_star,
+            **self._recorder.history,
+        }
 
     def _table(self, env: gym.Env) -> None:
         self._outcomes = outcome_table(env, self._process_episode)
@@ -79,9 +111,10 @@ class MostValuableNetwork(BestNetwork):
             value_iteration(self._outcomes, self._discount_factor)[START_STATE].max()
         )
 
-    def keep_if_best(self, greedy_actions: list[int], episode: int) -> None:
+    def keep_if_best(self, greedy_actions: list[int], episode: int, q_values: np.ndarray) -> None:
         """Copy the policy network if its greedy policy is worth at least as much from the start as the best
-        so far and more than nothing (the latest wins a tie); record that value."""
+        so far and more than nothing (the latest wins a tie); record that value and the Q-values."""
+        self._recorder.record(q_values)
         value = float(
             policy_values(self._outcomes, self._discount_factor, greedy_actions)[START_STATE]
         )
@@ -119,9 +152,12 @@ class TrainingResult:
     # from the start, and the ceiling of that value, V*(start)
     start_values: np.ndarray = ()
     v_star: float | None = None
-    save_last: bool = (
-        False  # the network to save is the last one (the article's rule), not the best
-    )
+    # for the learning animation: the optimize steps recorded (0-based, as in epsilon_history) and
+    # every state's Q-values after each of them, one array of shape (states, actions) per step
+    recorded_steps: np.ndarray = ()
+    recorded_q_values: np.ndarray = ()
+    # the network to save is the last one (the article's rule), not the best
+    save_last: bool = False
     model_file: str | None = None  # where train() saved it; None if it saved nothing
 
     def __post_init__(self):
@@ -132,6 +168,8 @@ class TrainingResult:
             "loss_history",
             "walk_lengths",
             "start_values",
+            "recorded_steps",
+            "recorded_q_values",
         ):
             setattr(
                 self,

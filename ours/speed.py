@@ -40,15 +40,24 @@ def fused_adam_available() -> bool:
     return True
 
 
+@functools.cache
+def identity(size: int) -> np.ndarray:
+    """The ``size`` x ``size`` identity matrix, built once: row s is the one-hot input of state s.
+
+    Read only: ``state_to_dqn_input`` copies its rows, ``q_values_of`` hands it to the network.
+    """
+    return np.eye(size, dtype=np.float32)
+
+
 def q_values_of(dqn: nn.Module) -> np.ndarray:
     """The network's Q-values for every state, one row per state, from one batched forward pass.
 
     Row s of the identity matrix is the one-hot input of state s. Between two optimize steps the
     network does not change, so looking its greedy action up in this table gives exactly what the
-    article's per-step forward pass gives.
+    article's per-step forward pass gives. Each call returns a new array.
     """
     with torch.no_grad():
-        return dqn(torch.eye(dqn.block_1.in_features)).numpy()
+        return dqn(torch.from_numpy(identity(dqn.block_1.in_features))).numpy()
 
 
 def weights_of(dqn: nn.Module) -> list[torch.Tensor]:

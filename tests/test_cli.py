@@ -120,6 +120,7 @@ def test_seeded_run_prints_where_the_saved_network_comes_from(tmp_path, capsys):
             "none",
             "--test-episodes",
             "5",
+            "--no-plots",  # the pictures' tests draw them
         ]
     )
     out = capsys.readouterr().out
@@ -134,7 +135,17 @@ def test_a_run_that_finds_no_path_says_so_and_keeps_the_old_model(tmp_path, caps
     model = tmp_path / "model.pt"
     model.write_bytes(SHIPPED_MODEL.read_bytes())
     code = cliff_walking_dqn.main(
-        ["--seed", "6", "--episodes", "300", "--model", str(model), "--render", "none"]
+        [
+            "--seed",
+            "6",
+            "--episodes",
+            "300",
+            "--model",
+            str(model),
+            "--render",
+            "none",
+            "--no-plots",
+        ]
     )
     error = capsys.readouterr().err
     assert code == 1

@@ -122,6 +122,7 @@ def test_the_default_flags_train_the_same_weights_as_the_articles_values(tmp_pat
         f"--{name.replace('_', '-')}={value}" for name, value in ARTICLE_VALUES.items()
     ]
     assert cliff_walking_dqn.main([*common, *article_flags, "--model", str(spelled_out)]) == 0
+    assert sorted(tmp_path.iterdir()) == [by_default, spelled_out]  # --no-plots: no pictures
     direct = seed_6_run[1].policy_state
     for path in (by_default, spelled_out):
         saved = torch.load(path, weights_only=True)

@@ -73,7 +73,21 @@ def test_comparison_counts_ties_as_agreement_and_finds_disagreements(q_star):
     assert largest_error == pytest.approx(1.0 - q_star[24, LEFT])
 
 
-def test_a_training_run_writes_the_three_pictures(tmp_path, capsys):
+def test_a_training_run_writes_the_four_pictures(tmp_path, capsys, monkeypatch):
+    shown = {}  # what the learning animation was handed
+    real_write, real_save = command_line.write_learning_animation, plots.save_learning_animation
+
+    def write(result, *args, **kwargs):
+        shown["result"] = result
+        return real_write(result, *args, **kwargs)
+
+    def save(frames, *args, **kwargs):
+        shown["frames"] = frames
+        return real_save(frames, *args, **kwargs)
+
+    monkeypatch.setattr(command_line, "write_learning_animation", write)
+    monkeypatch.setattr(plots, "save_learning_animation", save)
+    model = tmp_path / "m.pt"
     code = cliff_walking_dqn.main(
         [
             "--seed",
@@ -81,7 +95,7 @@ def test_a_training_run_writes_the_three_pictures(tmp_path, capsys):
             "--episodes",
             "500",
             "--model",
-            str(tmp_path / "m.pt"),
+            str(model),
             "--render",
             "none",
             "--test-episodes",
@@ -106,6 +120,38 @@ def test_a_training_run_writes_the_three_pictures(tmp_path, capsys):
             width,
             height + plots.CAPTION_HEIGHT,
         )  # the environment's frame and a caption
+    assert f"Learning animation: {tmp_path / plots.LEARNING_GIF}" in out
+    assert_animated_from_the_record_up_to_the_saved_network(tmp_path, model, **shown)
+
+
+def assert_animated_from_the_record_up_to_the_saved_network(folder, model, result, frames):
+    """The learning animation's frames are Q-values recorded during training, in order, and the last
+    one is the saved network's; the GIF has one frame each, the last held."""
+    saved_step = command_line._learning_step(result, result.saved_episode)
+    saved_q_values = q_values_of(load_model(model, 48, 4))
+    assert np.array_equal(frames[-1][0], saved_q_values)  # the file written, the last frame
+    assert np.array_equal(result.recorded_q_values[saved_step], saved_q_values)
+    played, exploring = len(result.rewards_per_episode), result.first_goal_episode - 1
+    steps = []
+    for q_values, caption, _ in frames[:-1]:
+        (step,) = [
+            i for i, then in enumerate(result.recorded_q_values) if np.array_equal(then, q_values)
+        ]
+        steps.append(step)
+        assert caption[0].startswith(f"episode {exploring + step + 1} of {played}, epsilon ")
+    assert steps == sorted(steps) and steps[0] == 0 and steps[-1] < saved_step
+    assert frames[-1][1][0].startswith(f"episode {result.saved_episode} of {played} (the saved")
+    assert "its greedy walk takes 13 steps (optimal)" in frames[-1][1][1]
+    with Image.open(folder / plots.LEARNING_GIF) as animation:
+        assert animation.n_frames == len(frames) == command_line.LEARNING_FRAMES
+        assert animation.size == (720, 552)
+        durations = []
+        for index in range(animation.n_frames):
+            animation.seek(index)
+            durations.append(animation.info["duration"])
+    assert durations == [plots.LEARNING_FRAME_MS] * (len(frames) - 1) + [
+        plots.LEARNING_FRAME_MS + 3000  # the saved network, held
+    ]
 
 
 def test_no_plots_writes_no_pictures(tmp_path, monkeypatch):
@@ -156,6 +202,9 @@ def test_a_failed_training_writes_its_picture_and_says_where(tmp_path, capsys):
     assert f"Training curves: {tmp_path / plots.TRAINING_PLOT}" in captured.out
     with Image.open(tmp_path / plots.TRAINING_PLOT) as image:
         assert image.size == (1000, 1000)
+    assert f"Learning animation: {tmp_path / plots.LEARNING_GIF}" in captured.out  # how far it got
+    with Image.open(tmp_path / plots.LEARNING_GIF) as animation:
+        assert animation.n_frames == command_line.LEARNING_FRAMES
     assert not model.exists()
 
 

@@ -229,6 +229,7 @@ def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, caps
     from PIL import Image
 
     from ours import plots
+    from ours.command_line import LEARNING_FRAMES
 
     code = cliff_walking_dqn.main(
         [
@@ -255,6 +256,8 @@ def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, caps
         assert image.n_frames == steps + 1
     for picture in (plots.TRAINING_PLOT, plots.POLICY_PLOT):
         assert (tmp_path / picture).stat().st_size > 10_000
+    with Image.open(tmp_path / plots.LEARNING_GIF) as animation:  # values against the slippery Q*
+        assert animation.n_frames == LEARNING_FRAMES
 
 
 def test_default_runs_do_not_touch_the_slippery_grid(monkeypatch, tmp_path):

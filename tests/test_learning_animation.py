@@ -1,0 +1,107 @@
+"""The learning animation: the Q-values recorded during training, the moments shown, the GIF."""
+
+import numpy as np
+import pytest
+import torch
+
+import cliff_walking_dqn
+import q_learning
+from cliff_walking_dqn import CliffWalkingDQN
+from ours import command_line, plots
+from ours.environment import STANDABLE_STATES
+from ours.exact_optimum import optimal_q_values
+from ours.results import QValueRecorder, TrainingFailed
+from ours.speed import q_values_of
+
+
+def train_briefly(seed=0, episodes=40):
+    """Seed 0 explores 347 episodes before its first goal, then learns ``episodes`` episodes."""
+    try:
+        return CliffWalkingDQN(seed=seed).train(episodes)
+    except TrainingFailed as failure:
+        return failure.result
+
+
+def test_the_recorder_keeps_every_step_then_every_other_one_without_copying():
+    recorder = QValueRecorder(kept=3)
+    arrays = [np.full((48, 4), float(step)) for step in range(11)]
+    for array in arrays:
+        recorder.record(array)
+    # 6 held after step 5: every other one goes, then every 2nd step is recorded, and after step 10
+    # 6 are held again: every 4th step is left
+    assert recorder.steps == [0, 4, 8]
+    assert all(recorder.q_values[i] is arrays[step] for i, step in enumerate(recorder.steps))
+    assert (
+        recorder.history["recorded_steps"] is recorder.steps
+    )  # TrainingResult gets the same lists
+
+
+def test_recording_leaves_the_weights_and_history_as_they_were(monkeypatch):
+    recorded = train_briefly()
+    monkeypatch.setattr(QValueRecorder, "record", lambda self, q_values: None)
+    unrecorded = train_briefly()
+    assert len(recorded.recorded_steps) == len(recorded.epsilon_history) == 40
+    assert len(unrecorded.recorded_steps) == 0
+    for name, tensor in recorded.last_policy_state.items():
+        assert torch.equal(tensor, unrecorded.last_policy_state[name])
+    assert np.array_equal(recorded.steps_per_episode, unrecorded.steps_per_episode)
+    assert np.array_equal(recorded.loss_history, unrecorded.loss_history)
+
+
+def test_the_recorded_q_values_are_the_network_after_each_optimize_step(monkeypatch):
+    after_each_step = []
+    real_keep = cliff_walking_dqn.best_network_keeper
+
+    def keeper(policy_dqn, *args):
+        best = real_keep(policy_dqn, *args)
+        real_keep_if_best = best.keep_if_best
+        best.keep_if_best = lambda *a: (
+            after_each_step.append(q_values_of(policy_dqn)) or (real_keep_if_best(*a))
+        )
+        return best
+
+    monkeypatch.setattr(cliff_walking_dqn, "best_network_keeper", keeper)
+    result = train_briefly(episodes=10)
+    assert np.array_equal(result.recorded_steps, np.arange(10))
+    assert np.array_equal(result.recorded_q_values, np.array(after_each_step))
+
+
+def test_the_moments_include_the_first_and_crowd_where_the_values_change():
+    q_values = np.zeros((200, 48, 4))
+    q_values[100:110, STANDABLE_STATES, 0] = np.linspace(0.1, 1, 10)[:, None]  # a burst of learning
+    q_values[110:] = q_values[109]
+    moments = command_line.animation_moments(q_values, 20)
+    assert moments[0] == 0 and moments == sorted(set(moments)) and len(moments) <= 20
+    assert moments[-1] == 199  # the share spread evenly over the steps reaches the last one
+    assert sum(100 <= m < 110 for m in moments) >= 6  # evenly over the steps: 1
+    assert command_line.animation_moments(q_values[:5], 20) == [0, 1, 2, 3, 4]
+
+
+def test_the_q_matrix_animation_shows_its_recorded_tables_and_ends_with_the_tested_one(
+    tmp_path, monkeypatch
+):
+    result = q_learning.train(episodes=30, lr=1, seed=0)
+    assert len(result.recorded_steps) == 30
+    assert np.array_equal(result.recorded_q_values[-1], result.Q_matrix)
+    # after the first goal only the move into it has a value: the Bellman backup starts there
+    assert np.count_nonzero(result.recorded_q_values[0]) == 1
+    frames = []
+    monkeypatch.setattr(plots, "save_learning_animation", lambda shown, *args: frames.extend(shown))
+    q_star = optimal_q_values(0.9, CliffWalkingDQN._process_episode)
+    command_line.report_q_matrix_animation(result, q_star, tmp_path)
+    assert len(frames) == command_line.LEARNING_FRAMES
+    assert frames[-1][0] is result.Q_matrix and "(the table tested)" in frames[-1][1][0]
+    for (q_values, _, _), recorded in zip(frames[:-1], result.recorded_q_values):
+        assert np.array_equal(q_values, recorded)  # 30 learning episodes: every table is shown
+
+
+@pytest.mark.parametrize("no_plots", [["--no-plots"], []])
+def test_q_learning_py_writes_its_animation_unless_told_not_to(no_plots, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    flags = ["--seed", "0", "--episodes", "20", "--lr", "1", *no_plots]
+    monkeypatch.setattr(
+        plots, "save_learning_animation", lambda frames, q, s, path, t: path.touch()
+    )
+    assert q_learning.main(flags) == 0
+    written = {path.name for path in tmp_path.iterdir()}
+    assert written == (set() if no_plots else {plots.Q_MATRIX_LEARNING_GIF, *q_learning.PICTURES})
