@@ -49,7 +49,8 @@ def state_to_dqn_input(state, num_states: int) -> torch.Tensor:
 class CliffWalkingDQN:
     """Cliff Walking Deep Q-learning implementation"""
 
-    # ours: seeds (seed=), experiments (any attribute below by its name, as a keyword)
+    # ours: seeds (seed=)
+    # ours: experiments (**hyperparameters: any attribute below, by its name, as a keyword)
     def __init__(self, seed: int | None = None, **hyperparameters):
         # Hyperparameters
         self.learning_rate = 0.001  # Adam's step size
@@ -113,13 +114,15 @@ class CliffWalkingDQN:
         step_count = 0
         goals = 0  # ours: speed (np.sum(rewards_per_episode), counted as the rewards come)
         # ours: speed (each network's Q-values for all 48 states, one row a state, recomputed only
-        # when the network changes: the episode looks its actions up, _optimize its targets)
+        # when the network changes: the episode looks its actions up, _optimize its targets; and
+        # the networks' weight tensors, for the sync in place)
         policy_q_values = q_values_of(policy_dqn)
         target_q_values = q_values_of(target_dqn)
         greedy_actions = policy_q_values.argmax(axis=1).tolist()
         policy_weights, target_weights = weights_of(policy_dqn), weights_of(target_dqn)
         # ours: best network (kept after each optimize step; on the slippery grid ranked by its
-        # exact value), and it records the Q-values for the learning animation
+        # exact value)
+        # ours: pictures (the keeper also records the Q-values, for the learning animation)
         best = best_network_keeper(
             policy_dqn, env, self.slippery, self.discount_factor, self._process_episode
         )
@@ -142,8 +145,9 @@ class CliffWalkingDQN:
                         action = env.action_space.sample()
                     else:
                         # Select best action
-                        # ours: speed (policy_dqn(state_to_dqn_input(state, num_states)).argmax(),
-                        # computed for every state after the last optimize step, looked up)
+                        # ours: speed (the article's policy_dqn(state_to_dqn_input(state,
+                        # num_states)).argmax().item() under torch.no_grad(), computed for every
+                        # state after the last optimize step, looked up)
                         action = greedy_actions[state]
                     # Execute action
                     # ours: time limit (truncated kept, where the article drops it)
@@ -169,8 +173,9 @@ class CliffWalkingDQN:
                 # growing list after every episode costs the square of the episodes)
                 if len(memory) > self.mini_batch_size and goals > 0:
                     mini_batch = memory.sample(self.mini_batch_size)
-                    # ours: speed (the article's target_dqn is passed as its Q-values for every
-                    # state), small fixes (and the optimizer), pictures (the loss comes back)
+                    # ours: speed (the article's target_dqn, passed as its Q-values for every state)
+                    # ours: small fixes (and the optimizer, not self.optimizer)
+                    # ours: pictures (the loss comes back)
                     loss = self._optimize(
                         num_states, mini_batch, policy_dqn, target_q_values, optimizer
                     )
@@ -200,8 +205,8 @@ class CliffWalkingDQN:
                 progress.show(epsilon_history, rewards_per_episode)  # ours: exploration
         env.close()
 
-        # ours: best network (the best one is saved, or the last with save_last), pictures (the
-        # history of the run)
+        # ours: best network (the best one is saved, or the last with save_last)
+        # ours: pictures (with the history of the run)
         result = TrainingResult(
             best.state_dict(), best.episode, best.path_length, policy_dqn.state_dict(),
             rewards_per_episode, steps_per_episode, epsilon_history, loss_history,
@@ -211,15 +216,15 @@ class CliffWalkingDQN:
             raise TrainingFailed(result)  # ours: best network (none walked: nothing to save)
         # After training, save the policy network's weights (the article says so in its text)
         if self.model_file is not None:  # ours: model file (the caller's; None: not saved)
-            # ours: small fixes (torch.save(policy_dqn.state_dict(), "cliff_walking_dql.pt"),
-            # written to a temporary file and renamed, so an interrupt leaves the old file whole)
+            # ours: small fixes (the repository's torch.save(policy_dqn.state_dict(), ...), written
+            # to a temporary file and renamed, so that an interrupt leaves the old file whole)
             save_model(result.state_to_save, self.model_file)
             result.model_file = self.model_file
             report_saved(result)  # ours: model file (which network went where, in one line)
-        return result
+        return result  # ours: pictures
 
     @staticmethod  # ours: small fixes (no self: the exact optimum and q_learning.py use it too)
-    # ours: small fixes (the article's _process_epizode, spelled out; a tuple, not a list)
+    # ours: small fixes (the article's _process_epizode, spelled right)
     def _process_episode(reward: int, new_state: int) -> tuple[bool, int]:
         """End the episode at the goal or on a cliff fall; rewards become 1 at the goal and 0
         everywhere else, so the network's targets stay in [0, 1]."""
@@ -233,9 +238,10 @@ class CliffWalkingDQN:
             # Slipped off the cliff - end of episode
             terminated = True
             output_reward = 0
-        return terminated, output_reward
+        return terminated, output_reward  # ours: small fixes (a tuple, not a list)
 
-    # ours: speed (target_q_values for the article's target_dqn), small fixes (the optimizer)
+    # ours: speed (target_q_values for the article's target_dqn)
+    # ours: small fixes (the optimizer passed in)
     def _optimize(
         self, num_states: int, mini_batch: list[Transition], policy_dqn: DQN,
         target_q_values: np.ndarray, optimizer,
@@ -252,31 +258,40 @@ class CliffWalkingDQN:
         # Iterate over saved memory
         # ours: speed (no loop: each field of the batch as one array, a row per sample)
         states, actions, new_states, rewards, terminated = map(np.array, zip(*mini_batch))
-        # The article's if terminated / else, for every sample at once:
-        #   terminated: target = reward (goal: 1, cliff: 0)
-        #   else: target = reward + discount_factor * max Q_target(new_state), the Bellman equation
+        # if terminated:
+        #     Agent either reached goal (reward = 1) or slipped off the cliff (reward = 0)
+        #     Target q value should be set to the reward.
+        # else:
+        #     The agent neither fell nor reached his goal
+        #     reward + self.discount_factor * target_dqn(state_to_dqn_input(new_state, ...)).max()
+        # ours: speed (that if/else for every sample at once; the target network looked up)
         best_next = target_q_values[new_states].max(axis=1)
         target = np.where(terminated, rewards, rewards + self.discount_factor * best_next)
 
-        # Get the current set of Q values (the article's current_q_list, stacked)
+        # Get the current set of Q values
+        # ours: speed (one pass over the batch: the article's current_q_list, stacked)
         current_q = policy_dqn(state_to_dqn_input(states, num_states))
-        # Get the target set of Q values (the article's target_q_list; indexing copies the rows)
+        # Get the target set of Q values
+        # ours: speed (the article's target_q_list, looked up; indexing copies the rows)
         target_q = target_q_values[states]
         # Associate action with target
+        # ours: speed (the article's target_q[action] = target, for every sample)
         target_q[np.arange(len(states)), actions] = target
 
         # --- Back propagation ---
         # Compute loss for the whole minibatch
+        # ours: speed (the article's torch.stack(current_q_list), torch.stack(target_q_list))
         loss = self.loss_fn(current_q, torch.from_numpy(target_q))
         # Optimize the model
         # ours: small fixes (the optimizer passed in, not self.optimizer)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        return loss.item()
+        return loss.item()  # ours: pictures
 
     @on_one_torch_thread  # ours: speed (as in train)
-    # ours: test (render_mode: how the first episode is shown), pictures (returns what it saw)
+    # ours: test (render_mode: how the first episode is shown)
+    # ours: pictures (returns what it saw)
     def test(self, episodes: int = 100, render_mode: str | None = None) -> TestResult:
         """Play ``episodes`` greedy episodes with the network in ``self.model_file``, then show the
         first one.
@@ -307,7 +322,7 @@ class CliffWalkingDQN:
         result = TestResult(0.0, q_values=q_values_of(policy_dqn), model_file=self.model_file)
         # ours: slippery (the first episode's reset seed: its replay slips the same way)
         result.slippery, result.reset_seed = self.slippery, test_reset_seed(self.seed)
-        # ours: test (the bar's label and unit)
+        # ours: test (the bar's label and unit; the episode's number, for the first one)
         for episode in tqdm(range(episodes), desc="Test", unit="episode"):
             # Initialize to state 0 (the article's words: the start is state 36, bottom left)
             # ours: slippery (the first episode from its reset seed, for the replay)
@@ -348,16 +363,19 @@ class CliffWalkingDQN:
                 result.actions, render_mode, ending=result.ending(self.test_max_steps + 1),
                 slippery=self.slippery, reset_seed=result.reset_seed,
             )
-        return result
+        return result  # ours: pictures
 
 
 def main(argv=None) -> int:
-    """Train and save, then test, on one object, as the article's main does; ours/command_line.py
-    adds the flags, the checks before any work, the messages and the pictures."""
+    """Train and save, then test, on one object, as the article's main does.
+
+    Ours: the article shows no main (its repository has one), so none of this is marked;
+    ours/command_line.py adds the flags, the checks before any work, the messages and the pictures.
+    """
     args = parse_args(argv, CliffWalkingDQN())
     with OneLineErrors(args.model) as errors:
         render_mode = check_before_any_work(args)
-        # ours: experiments (the flags; train saves to --model, the last network with --save-last)
+        # the flags; train saves to --model, the last network with --save-last
         cliff_walking = CliffWalkingDQN(
             seed=args.seed, model_file=args.model, save_last=args.save_last, **args.hyperparameters
         )
