@@ -37,12 +37,10 @@ from ours.speed import (
 
 
 def state_to_dqn_input(state, num_states: int) -> torch.Tensor:
-    """One-hot encode a state (an int) for the network, or each state of an array of them.
-
-    Ours: speed. The article's repository fills a tensor of zeros with a 1; here the input of state
-    s is row s of an identity matrix built once (``np.take`` copies the rows, so the caller owns
-    them), and an array of states gives a batch, one row per state.
-    """
+    """One-hot encode a state (an int) for the network, or each state of an array of them."""
+    # ours: speed (the article's repository fills a tensor of zeros with a 1; here the input of
+    # state s is row s of an identity matrix built once, np.take copies the rows so the caller owns
+    # them, and an array of states gives a batch, a row per state)
     return torch.from_numpy(np.take(identity(num_states), state, axis=0))
 
 
@@ -203,7 +201,7 @@ class CliffWalkingDQN:
                 elif len(rewards_per_episode) == self.max_exploration_episodes:
                     break  # ours: exploration (the goal was never reached)
                 progress.show(epsilon_history, rewards_per_episode)  # ours: exploration
-        env.close()
+        env.close()  # ours: small fixes (closed, as the article's test closes its environment)
 
         # ours: best network (the best one is saved, or the last with save_last)
         # ours: pictures (with the history of the run)
@@ -219,7 +217,7 @@ class CliffWalkingDQN:
             # ours: small fixes (the repository's torch.save(policy_dqn.state_dict(), ...), written
             # to a temporary file and renamed, so that an interrupt leaves the old file whole)
             save_model(result.state_to_save, self.model_file)
-            result.model_file = self.model_file
+            result.model_file = self.model_file  # ours: model file (kept in the result)
             report_saved(result)  # ours: model file (which network went where, in one line)
         return result  # ours: pictures
 
