@@ -1,14 +1,14 @@
-"""Time our training against the article's per-sample formulation, same episodes and seeds, one process.
+"""Time our training against the article's per-sample one: same episodes and seeds, one process.
 
-    python benchmarks/benchmark_training.py                      # seeds 0-4, 3000 episodes, best of 3
+    python benchmarks/benchmark_training.py  # seeds 0-4, 3000 episodes, best of 3
     python benchmarks/benchmark_training.py --seeds 0-9 --episodes 1000 --repeats 1
 
-For each seed both formulations train from scratch (the baseline is ``article_baseline.py``); the table
-gives seconds, environment steps per second, the speed-up, and the greedy walk of each kept network.
-The "floor" is what any implementation on torch and Gymnasium pays for the same episodes (see
-``floor_seconds``), played in training's order; "tight floor" is the same work with all torch calls
-in one tight loop, which flatters torch; "ceiling" is the speed-up the floor would give.
-Both run with one torch thread, as ``python cliff_walking_dqn.py`` does, and after a warm-up that pays
+For each seed both formulations train from scratch (the baseline is ``article_baseline.py``); the
+table gives seconds, environment steps per second, the speed-up, and the greedy walk of each kept
+network. The "floor" is what any implementation on torch and Gymnasium pays for the same episodes
+(see ``floor_seconds``), played in training's order; "tight floor" is the same work with all torch
+calls in one tight loop, which flatters torch; "ceiling" is the speed-up the floor would give. Both
+run with one torch thread, as ``python cliff_walking_dqn.py`` does, and after a warm-up that pays
 the one-off import costs (torch.optim imports torch._dynamo on first use, about 1 s).
 """
 
@@ -143,8 +143,9 @@ def main() -> int:
     )
     ratios, ceilings = [], []
     for seed in args.seeds:
-        # Each measurement is repeated and its fastest run kept: on a shared machine the others are slowed
-        # by whatever else runs, which says nothing about the code. One round times all four in turn.
+        # Each measurement is repeated and its fastest run kept: on a shared machine the others are
+        # slowed by whatever else runs, which says nothing about the code. One round times all four
+        # in turn.
         article_times, our_times, tight_floors, floors = [], [], [], []
         for _ in range(args.repeats):
             article_seconds, (article_state, article_steps) = timed(

@@ -1,15 +1,15 @@
 """Where the time of one training run goes, measured inside the run.
 
-    python benchmarks/profile_training.py                 # seed 0, 3000 episodes
+    python benchmarks/profile_training.py              # seed 0, 3000 episodes
     python benchmarks/profile_training.py --seed 3 --episodes 1000
-    python benchmarks/profile_training.py --torch-ops      # torch.profiler's table of torch's own calls
+    python benchmarks/profile_training.py --torch-ops  # torch.profiler's table of torch's own calls
 
 Wraps each part of ``CliffWalkingDQN.train`` in a timer (the environment's calls, the replay memory,
-``_optimize`` and the torch calls inside it, the forward pass over all states, the weight copies, the
-greedy walk) and prints its total seconds, its calls and its cost per call; "rest of train" is the
-loop itself (epsilon-greedy, reward processing, bookkeeping). The timers add under 1 us a call. Costs
-per call are higher here than in a tight loop of the same call, because training alternates between
-Gymnasium, numpy and torch: that is the point of measuring them in place.
+``_optimize`` and the torch calls inside it, the forward pass over all states, the weight copies,
+the greedy walk) and prints its total seconds, its calls and its cost per call; "rest of train" is
+the loop itself (epsilon-greedy, reward processing, bookkeeping). The timers add under 1 us a call.
+Costs per call are higher here than in a tight loop of the same call, because training alternates
+between Gymnasium, numpy and torch: that is the point of measuring them in place.
 """
 
 import collections

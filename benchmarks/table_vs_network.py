@@ -1,4 +1,4 @@
-"""The Q matrix (q_learning.py) against the Deep Q-network on the same seeds: how fast, how close to Q*, at what cost.
+"""The Q matrix (q_learning.py) vs the DQN, same seeds: how fast, how close to Q*, at what cost.
 
     python benchmarks/table_vs_network.py --seeds 0-19      # writes docs/q_table_vs_dqn.png
 

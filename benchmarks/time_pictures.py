@@ -1,6 +1,6 @@
 """How long the pictures of a run take, measured inside runs of the main script.
 
-    python benchmarks/time_pictures.py                 # 5 runs of 'python cliff_walking_dqn.py --seed 0'
+    python benchmarks/time_pictures.py  # 5 runs of 'python cliff_walking_dqn.py --seed 0'
     python benchmarks/time_pictures.py --runs 3 -- --test-only
 
 Each run is a fresh process (imports and first-draw costs count, as they do for a user) with timers

@@ -1,4 +1,4 @@
-"""The command line around the article's main: flags checked before any work, one-line messages, summaries and pictures."""
+"""The command line around main(): early flag checks, one-line errors, summaries, pictures."""
 
 import argparse
 import contextlib
@@ -38,7 +38,7 @@ MAX_SEED = 2**32 - 1  # numpy's limit
 
 
 class UserError(Exception):
-    """A problem the user can fix (a flag, a folder, a display): reported in one line, exit status 2."""
+    """A problem the user can fix (a flag, a folder, a display): one-line report, exit status 2."""
 
 
 class OneLineArgumentParser(argparse.ArgumentParser):
@@ -148,7 +148,8 @@ def describe(settings: dict) -> str:
 
 def parse_args(argv=None, agent=None) -> argparse.Namespace:
     """The flags; the hyperparameters' defaults are ``agent``'s. A run without --seed gets a random
-    seed, which the run prints; ``args.hyperparameters`` holds the values of the hyperparameter flags."""
+    seed, which the run prints; ``args.hyperparameters`` holds the values of the hyperparameter
+    flags."""
     parser = OneLineArgumentParser(
         description="Train a Deep Q-network on CliffWalking, save it, and test it."
     )
@@ -242,7 +243,7 @@ def check_writable_folder(path, what: str) -> None:
 
 
 def check_before_any_work(args: argparse.Namespace) -> str | None:
-    """Refuse what would fail later (a folder, a display) before training starts; return the render mode."""
+    """Refuse what would fail later (a folder, a display) before training; give the render mode."""
     render_mode = resolve_render_mode(args.render)
     if args.slippery:
         environment_id(slippery=True)  # a Gymnasium without it: MissingEnvironment
@@ -460,7 +461,8 @@ def report_saved(result: TrainingResult) -> None:
 
 
 def _how_good(result: TrainingResult, last: bool = False) -> str:
-    """The saved (or the last) network's greedy walk; on the slippery grid, its greedy policy's exact value."""
+    """The saved (or the last) network's greedy walk; on the slippery grid, its greedy policy's
+    exact value."""
     if last and not len(result.epsilon_history):
         return "it learned nothing, the goal was never reached"
     if result.v_star is None:
@@ -533,8 +535,8 @@ def report_test(
 
 
 def report_slippery_test(result: TestResult, agent, outcomes, q_star) -> None:
-    """The slippery test: the played episodes' steps, and what the greedy policy and the optimal one do
-    exactly, over every slip, within the test's step limit."""
+    """The slippery test: the played episodes' steps, and what the greedy policy and the optimal one
+    do exactly, over every slip, within the test's step limit."""
     reached = [steps for steps, goal in result.episode_steps if goal]
     first = "reached the goal" if result.reached_goal else "did not reach the goal"
     print(

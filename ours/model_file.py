@@ -1,4 +1,4 @@
-"""Model files, which the article writes with one torch.save: loaded only when they hold the DQN's weights, saved atomically."""
+"""Model files (the article's torch.save): loaded if they hold DQN weights, saved atomically."""
 
 import os
 import pickletools
@@ -20,7 +20,7 @@ class ModelFileError(Exception):
 
 
 def load_model(path, num_states: int, num_actions: int) -> DQN:
-    """Load a DQN state_dict saved by ``save_model`` (or by the article's code), checking everything.
+    """Load a DQN state_dict saved by ``save_model`` (or the article's code), checking everything.
 
     ``weights_only=True``: a .pt file is a pickle, and a pickle may run code when loaded.
     """
@@ -44,7 +44,7 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
             )  # torch warns about pickle protocols before refusing them
             state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises RuntimeError, EOFError, KeyError, UnpicklingError ...
-        # torch names what it refused: "Unsupported global" (torch 2.4 on), "Unsupported class" (before)
+        # what torch refused: "Unsupported global" (torch 2.4 on), "Unsupported class" (before)
         if re.search("Unsupported (global|class)", str(error)) or _pickle_calls_code(path):
             raise ModelFileError(
                 f"model file '{path}' was refused: it holds Python objects that would run code when loaded,"

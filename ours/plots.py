@@ -1,10 +1,10 @@
-"""The pictures the article does not draw: training curves, the learned policy beside the optimum, a test episode,
-and the Q matrix beside the network (benchmarks/table_vs_network.py).
+"""The pictures the article lacks: training curves, policy vs Q*, a test episode, table vs network.
 
-Drawn on matplotlib's ``Figure`` directly (no pyplot), so they need no display. The numbers come from
-cliff_walking_dqn.py and command_line.py; this module only draws them. Each layout is fixed rather
-than computed by matplotlib's layout engines, and the GIF is drawn with Pillow: that brings the
-pictures of a run from about 2 s to under 1 s (README, "What a run shows").
+Drawn on matplotlib's ``Figure`` directly (no pyplot), so they need no display. The numbers come
+from cliff_walking_dqn.py and command_line.py; this module only draws them. Each layout is fixed
+rather than computed by matplotlib's layout engines, and the GIF is drawn with Pillow: that brings
+the pictures of a run from about 2 s to under 1 s (README, "What a run shows"). The Q matrix beside
+the network is the picture of benchmarks/table_vs_network.py.
 """
 
 import math
@@ -48,15 +48,15 @@ ARROWS = {
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
-    """Mean of each run of ``window`` values (shorter at the start, so every episode has a value)."""
+    """Mean of each run of ``window`` values (shorter at the start: every episode has a value)."""
     sums = np.convolve(values, np.ones(window))[: len(values)]
     counts = np.minimum(np.arange(1, len(values) + 1), window)
     return sums / counts
 
 
 def plot_training(result, path: Path, settings: str = "") -> None:
-    """Per episode of a ``TrainingResult``: goal-reached rate, episode length and greedy walk, epsilon, loss;
-    ``settings``, the values the run used, under the title."""
+    """Per episode of a ``TrainingResult``: goal-reached rate, episode length and greedy walk,
+    epsilon, loss; ``settings``, the values the run used, under the title."""
     episodes = np.arange(1, len(result.rewards_per_episode) + 1)
     walk_length = result.per_episode(result.walk_lengths)
     learned = ~np.isnan(result.per_episode(result.loss_history))
@@ -201,15 +201,17 @@ def training_marks(result) -> list[tuple[int, str, str, str]]:
 
 def _log_scale(axes) -> None:
     """A log axis labelled 1, 10, 0.001, 1e-05 in plain text (matplotlib's default labels need its
-    math-text parser, whose first use costs 0.2-0.3 s), with no minor ticks (each costs a few ms)."""
+    math-text parser, whose first use costs 0.2-0.3 s), with no minor ticks (each costs a few
+    ms)."""
     axes.set_yscale("log")
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.yaxis.set_minor_locator(NullLocator())
 
 
 def _draw_grid(axes, values: np.ndarray, arrows: dict, title: str, norm: Normalize, marked=()):
-    """The 4x12 grid: ``values`` (one per state, NaN for none) as colour, an arrow for each action in
-    ``arrows`` (state -> actions), the cliff, start and goal, and a red frame around ``marked`` states."""
+    """The 4x12 grid: ``values`` (one per state, NaN for none) as colour, an arrow for each action
+    in ``arrows`` (state -> actions), the cliff, start and goal, and a red frame around ``marked``
+    states."""
     image = axes.imshow(values.reshape(GRID_ROWS, GRID_COLUMNS), cmap="viridis", norm=norm)
     for state in CLIFF_STATES:
         row, column = divmod(state, GRID_COLUMNS)
@@ -291,8 +293,9 @@ def _draw_q_values(
     marked=(),
     every_best_action: bool = False,
 ):
-    """A learner's Q-values on the grid, in the cells the agent can stand on: max Q as colour and the
-    greedy action as an arrow, or with ``every_best_action`` every action tied with the best (for Q*)."""
+    """A learner's Q-values on the grid, in the cells the agent can stand on: max Q as colour and
+    the greedy action as an arrow, or with ``every_best_action`` every action tied with the best
+    (for Q*)."""
     values, arrows = _grid_values(q_values, standable, every_best_action)
     return _draw_grid(axes, values, arrows, title, norm, marked)
 
@@ -331,9 +334,9 @@ def plot_policy(
 ) -> None:
     """The learner's greedy policy and state values above the exact ones, disagreements marked.
 
-    ``comparison`` is (largest |Q - Q*|, share of agreeing cells, disagreeing states, standable states);
-    ``slippery``: the grid is CliffWalkingSlippery, and Q* is over every slip (the titles say so);
-    ``learner`` names what learned ``q_values`` (the network, or q_learning.py's Q matrix).
+    ``comparison`` is (largest |Q - Q*|, share of agreeing cells, disagreeing states, standable
+    states); ``slippery``: the grid is CliffWalkingSlippery, and Q* is over every slip (the titles
+    say so); ``learner`` names what learned ``q_values`` (the network, or q_learning.py's Q matrix).
     """
     largest_error, agreement, disagreeing, standable = comparison
     norm = value_scale([q_values, q_star], standable)
@@ -377,11 +380,11 @@ def plot_policy(
 def plot_table_vs_network(
     optimal_shares: dict, grids: list, q_star: np.ndarray, seeds: int, path: Path
 ) -> None:
-    """Above, per learner, the share of the seeds whose greedy walk is optimal after each learning episode;
-    below, each learner's Q-values on the grid and Q*'s.
+    """Above, per learner, the share of the seeds whose greedy walk is optimal after each learning
+    episode; below, each learner's Q-values on the grid and Q*'s.
 
-    ``optimal_shares`` maps a learner's name to that share (one value per learning episode); ``grids``
-    lists (title, Q-values, states where the greedy action is not optimal) per learner.
+    ``optimal_shares`` maps a learner's name to that share (one value per learning episode);
+    ``grids`` lists (title, Q-values, states where the greedy action is not optimal) per learner.
     """
     norm = value_scale([q_values for _, q_values, _ in grids] + [q_star], STANDABLE_STATES)
     figure = Figure(figsize=(11, 13.5), layout="constrained")
@@ -438,7 +441,8 @@ def save_episode_gif(
     frames: list[np.ndarray], fps: int, captions: list[str], path: Path, hold_seconds: float = 1.0
 ) -> None:
     """Write rgb frames as an animated GIF, each with its caption above it; the last frame stays
-    ``hold_seconds`` longer. The caption font is matplotlib's, so the GIF matches the other pictures."""
+    ``hold_seconds`` longer. The caption font is matplotlib's, so the GIF matches the other
+    pictures."""
     font = ImageFont.truetype(
         str(Path(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")), 16
     )

@@ -1,4 +1,4 @@
-"""The command line: headless runs of the shipped model, and flags refused before any work starts."""
+"""The command line: headless runs of the shipped model, and flags refused before any work."""
 
 import subprocess
 import sys

@@ -107,7 +107,8 @@ def test_with_one_seed_both_learners_explore_the_same_episodes_until_the_first_g
 
 
 def test_python_q_learning_py_runs_end_to_end(headless_env, tmp_path):
-    """Train, test, compare with Q*: the test above checks the table itself, this one the script around it."""
+    """Train, test, compare with Q*: the test above checks the table itself, this one the script
+    around it."""
     done = subprocess.run(
         [
             sys.executable,

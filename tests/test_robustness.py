@@ -1,4 +1,4 @@
-"""Nothing the user does loses work or ends in a traceback: model files, interrupts, folders, windows."""
+"""No user action loses work or ends in a traceback: model files, interrupts, folders, windows."""
 
 import os
 import pickle

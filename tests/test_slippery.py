@@ -1,5 +1,4 @@
-"""The slippery cliff: the exact optimum over every outcome of each move, --slippery end to end, and the
-deterministic grid as the special case it stays."""
+"""The slippery cliff: Q* over every slip, --slippery end to end, the plain grid a special case."""
 
 import gymnasium as gym
 import numpy as np
@@ -31,7 +30,7 @@ process_episode = CliffWalkingDQN._process_episode
 
 
 def three_state_chain() -> Outcomes:
-    """State 0: action 0 moves to state 1; action 1 is a coin flip that ends the episode with 1 or 0.
+    """State 0: action 0 moves to state 1; action 1 is a coin flip ending the episode with 1 or 0.
     State 1: action 0 ends it with 1 (probability 0.8) or goes back to state 0; action 1 stays put.
     State 2 is never reached. Two outcomes per move (a probability 0 pads the one-outcome moves)."""
     return Outcomes(
@@ -261,7 +260,8 @@ def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, caps
 
 
 def test_default_runs_do_not_touch_the_slippery_grid(monkeypatch, tmp_path):
-    """Without --slippery the agent is the deterministic one, and training never asks for the slippery grid."""
+    """Without --slippery the agent is the deterministic one, and training never asks for the
+    slippery grid."""
     monkeypatch.delitem(gym.registry, SLIPPERY_ID, raising=False)
     with pytest.raises(
         TrainingFailed

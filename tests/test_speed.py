@@ -95,7 +95,7 @@ def test_fused_and_ordinary_adam_make_the_same_update():
 
 
 def test_training_runs_where_torch_has_no_fused_adam_on_the_cpu(monkeypatch):
-    """torch 2.3 (the article's pin) refuses fused=True on the CPU: training falls back to ordinary Adam."""
+    """torch 2.3 (the article's pin) refuses fused=True on the CPU: training uses ordinary Adam."""
     monkeypatch.setattr(cliff_walking_dqn, "fused_adam_available", lambda: False)
     optimizers = []
     real_optimize = CliffWalkingDQN._optimize
