@@ -144,10 +144,14 @@ def fraction(text: str) -> float:
 
 
 def main(argv=None) -> int:
-    parser = OneLineArgumentParser(description="Train the previous article's Q matrix on CliffWalking, test it, compare it with Q*.")
-    parser.add_argument("--episodes", type=whole_number(1), default=3000, help="training episodes that learn (default 3000)")
-    parser.add_argument("--seed", type=whole_number(0, MAX_SEED), help="seed for a repeatable run (default: a random one, printed)")
-    parser.add_argument("--lr", type=fraction, default=0.5, help="the learning rate lr, above 0 and at most 1 (default 0.5)")
+    parser = OneLineArgumentParser(description="Train the previous article's Q matrix on"
+                                               " CliffWalking, test it, compare it with Q*.")
+    parser.add_argument("--episodes", type=whole_number(1), default=3000,
+                        help="training episodes that learn (default 3000)")
+    parser.add_argument("--seed", type=whole_number(0, MAX_SEED),
+                        help="seed for a repeatable run (default: a random one, printed)")
+    parser.add_argument("--lr", type=fraction, default=0.5,
+                        help="the learning rate lr, above 0 and at most 1 (default 0.5)")
     add_picture_flags(parser)
     args = parser.parse_args(argv)
     if args.seed is None:
@@ -165,14 +169,18 @@ def main(argv=None) -> int:
         played = len(result.rewards_per_episode)
         if result.walk_lengths:
             first_goal = result.rewards_per_episode.index(1) + 1
-            print(f"Played {played} episodes in {seconds:.1f} s: the goal was first reached in episode {first_goal};"
+            print(f"Played {played} episodes in {seconds:.1f} s:"
+                  f" the goal was first reached in episode {first_goal};"
                   f" {len(result.walk_lengths)} episodes learned.")
         else:
-            print(f"Played {played} episodes in {seconds:.1f} s: the goal was never reached, so nothing was learned.")
+            print(f"Played {played} episodes in {seconds:.1f} s:"
+                  " the goal was never reached, so nothing was learned.")
         print("--- Test ---")
         tested = test(result.Q_matrix)
-        moves = ((ACTION_NAMES[action], len(list(repeats))) for action, repeats in groupby(tested.actions))
-        print(f"Path: {', '.join(name if count == 1 else f'{name} x{count}' for name, count in moves)}")
+        moves = ((ACTION_NAMES[action], len(list(repeats)))
+                 for action, repeats in groupby(tested.actions))
+        steps = (name if count == 1 else f"{name} x{count}" for name, count in moves)
+        print(f"Path: {', '.join(steps)}")
         report_test(tested, RULES, args, learner="Q matrix (tabular Q-learning)", pictures=PICTURES)
         if args.plots and result.walk_lengths:
             q_star = optimal_q_values(RULES.discount_factor, CliffWalkingDQN._process_episode)

@@ -134,12 +134,12 @@ def main() -> int:
         timed(CliffWalkingDQN.train, 0, 10)
 
     print(
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__},"
-        f" {args.episodes} episodes"
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores,"
+        f" torch {torch.__version__}, {args.episodes} episodes"
     )
     print(
-        "seed  env steps  article (s)  ours (s)  article steps/s  ours steps/s  speed-up  article walk  our walk"
-        "  tight floor  floor (s)  ceiling"
+        "seed  env steps  article (s)  ours (s)  article steps/s  ours steps/s  speed-up"
+        "  article walk  our walk  tight floor  floor (s)  ceiling"
     )
     ratios, ceilings = [], []
     for seed in args.seeds:
@@ -161,14 +161,16 @@ def main() -> int:
         ratios.append(article_seconds / our_seconds)
         ceilings.append(article_seconds / floor)
         print(
-            f"{seed:4d}  {steps:9d}  {article_seconds:11.2f}  {our_seconds:8.2f}  {steps / article_seconds:15.0f}"
+            f"{seed:4d}  {steps:9d}  {article_seconds:11.2f}  {our_seconds:8.2f}"
+            f"  {steps / article_seconds:15.0f}"
             f"  {ours.steps_per_episode.sum() / our_seconds:12.0f}  {ratios[-1]:7.1f}x"
             f"  {walk_length(article_state):>12}  {walk_length(ours.policy_state):>8}"
             f"  {min(tight_floors):11.2f}  {floor:9.2f}  {ceilings[-1]:6.1f}x",
             flush=True,
         )
     print(
-        f"median speed-up: {statistics.median(ratios):.1f}x (ceiling at the floor: {statistics.median(ceilings):.1f}x)"
+        f"median speed-up: {statistics.median(ratios):.1f}x"
+        f" (ceiling at the floor: {statistics.median(ceilings):.1f}x)"
     )
     return 0
 

@@ -124,8 +124,9 @@ def main() -> int:
     rest = total - sum(seconds[label] for label in top_level)
     inside = sum(seconds[label] for _, _, label in INSIDE_OPTIMIZE)
     print(
-        f"seed {args.seed}: {len(result.rewards_per_episode)} episodes played, {args.episodes} learned,"
-        f" {result.steps_per_episode.sum()} environment steps, {total:.2f} s"
+        f"seed {args.seed}: {len(result.rewards_per_episode)} episodes played,"
+        f" {args.episodes} learned, {result.steps_per_episode.sum()} environment steps,"
+        f" {total:.2f} s"
     )
     print(f"{'part':34s} {'seconds':>8s} {'share':>6s} {'calls':>7s} {'us a call':>10s}")
     for label in sorted(top_level, key=seconds.get, reverse=True):

@@ -107,7 +107,8 @@ def main() -> int:
             parts = "  ".join(f"{label} {value:.3f}" for label, value in seconds.items())
             print(f"run {run + 1}: pictures {totals[-1]:.2f} s ({parts})", flush=True)
     print(
-        f"median over {args.runs} runs: {statistics.median(totals):.2f} s (fastest {min(totals):.2f} s)"
+        f"median over {args.runs} runs: {statistics.median(totals):.2f} s"
+        f" (fastest {min(totals):.2f} s)"
     )
     return 0
 

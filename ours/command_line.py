@@ -127,7 +127,8 @@ def hyperparameters(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     """The hyperparameter flags' values, by attribute name, refused in one line where they clash."""
     if args.mini_batch_size >= args.replay_memory_size:
         parser.error(
-            f"argument --mini-batch-size: must be smaller than --replay-memory-size ({args.replay_memory_size}),"
+            "argument --mini-batch-size: must be smaller than"
+            f" --replay-memory-size ({args.replay_memory_size}),"
             f" which learning waits for the memory to exceed, got {args.mini_batch_size}"
         )
     return {name: getattr(args, name) for name in HYPERPARAMETER_FLAGS}
@@ -178,19 +179,22 @@ def parse_args(argv=None, agent=None) -> argparse.Namespace:
     parser.add_argument(
         "--save-last",
         action="store_true",
-        help="save the network as it is after the last episode, as the article does (default: the best one seen)",
+        help="save the network as it is after the last episode, as the article does"
+        " (default: the best one seen)",
     )
     parser.add_argument(
         "--render",
         choices=("auto", "human", "ansi", "none"),
         default="auto",
-        help="how to show the first test episode: auto (a window if there is a display, else text), human, ansi, none",
+        help="how to show the first test episode:"
+        " auto (a window if there is a display, else text), human, ansi, none",
     )
     add_picture_flags(parser)
     parser.add_argument(
         "--slippery",
         action="store_true",
-        help="train and test on CliffWalkingSlippery-v1, where a move may go to either side (Gymnasium 1.2 on)",
+        help="train and test on CliffWalkingSlippery-v1,"
+        " where a move may go to either side (Gymnasium 1.2 on)",
     )
     add_hyperparameter_flags(parser, agent)
     args = parser.parse_args(argv)
@@ -328,7 +332,8 @@ def report_training(result: TrainingResult, args: argparse.Namespace, process_ep
         else "the goal was never reached"
     )
     print(
-        f"Trained with {settings}.\nPlayed {played} episodes: {first_goal}; {len(result.epsilon_history)} episodes learned."
+        f"Trained with {settings}.\nPlayed {played} episodes: {first_goal};"
+        f" {len(result.epsilon_history)} episodes learned."
     )
     if args.plots:
         with _pictures() as plots:
@@ -472,15 +477,16 @@ def _how_good(result: TrainingResult, last: bool = False) -> str:
 
 def _worth(value: float, v_star: float) -> str:
     return (
-        f"its greedy policy is worth {value:.4g} from the start, {value / v_star:.0%} of V* = {v_star:.4g}"
-        " (exact, over every slip)"
+        f"its greedy policy is worth {value:.4g} from the start,"
+        f" {value / v_star:.0%} of V* = {v_star:.4g} (exact, over every slip)"
     )
 
 
 def _walk(length: float) -> str:
     if math.isinf(length):
         return "its greedy walk does not reach the goal"
-    return f"its greedy walk takes {length:.0f} steps{' (optimal)' if length == OPTIMAL_PATH_LENGTH else ''}"
+    optimal = " (optimal)" if length == OPTIMAL_PATH_LENGTH else ""
+    return f"its greedy walk takes {length:.0f} steps{optimal}"
 
 
 def report_test(
@@ -497,7 +503,8 @@ def report_test(
         report_slippery_test(result, agent, outcomes, q_star)
     elif result.reached_goal:
         print(
-            f"Path walked: {result.path_length} steps (the optimal path takes {OPTIMAL_PATH_LENGTH})"
+            f"Path walked: {result.path_length} steps"
+            f" (the optimal path takes {OPTIMAL_PATH_LENGTH})"
         )
     else:
         print(f"Path walked: {result.path_length} steps, {ending}")
@@ -506,9 +513,11 @@ def report_test(
         result.q_values, q_star
     )
     print(
-        f"Against the exact optimum Q* (value iteration{', over every slip' if result.slippery else ''}):"
+        "Against the exact optimum Q*"
+        f" (value iteration{', over every slip' if result.slippery else ''}):"
         f" greedy action optimal in {agreement:.0%} of the"
-        f" {len(STANDABLE_STATES)} cells the agent can stand on; largest |Q - Q*| = {largest_error:.3f}"
+        f" {len(STANDABLE_STATES)} cells the agent can stand on;"
+        f" largest |Q - Q*| = {largest_error:.3f}"
     )
     if disagreeing:
         cells = ", ".join(f"({row}, {column})" for row, column in map(grid_cell, disagreeing))
@@ -540,14 +549,18 @@ def report_slippery_test(result: TestResult, agent, outcomes, q_star) -> None:
     reached = [steps for steps, goal in result.episode_steps if goal]
     first = "reached the goal" if result.reached_goal else "did not reach the goal"
     print(
-        f"First episode: {result.path_length} steps, {first}. Mean steps: {_mean(s for s, _ in result.episode_steps)}"
-        f" per episode, {_mean(reached)} in the {len(reached)} of {len(result.episode_steps)} that reached the goal"
+        f"First episode: {result.path_length} steps, {first}."
+        f" Mean steps: {_mean(s for s, _ in result.episode_steps)} per episode,"
+        f" {_mean(reached)} in the {len(reached)} of {len(result.episode_steps)}"
+        " that reached the goal"
     )
     limit = agent.test_max_steps + 1  # the test stops an episode after this many steps
     greedy, optimal = result.q_values.argmax(axis=1), q_star.argmax(axis=1)
     print(
-        f"Exact, over every slip, within the test's {limit} steps: this greedy policy reaches the goal with probability"
-        f" {success_within(outcomes, greedy, limit):.1%}, the optimal policy with {success_within(outcomes, optimal, limit):.1%}"
+        f"Exact, over every slip, within the test's {limit} steps:"
+        " this greedy policy reaches the goal with probability"
+        f" {success_within(outcomes, greedy, limit):.1%},"
+        f" the optimal policy with {success_within(outcomes, optimal, limit):.1%}"
     )
     value = policy_values(outcomes, agent.discount_factor, greedy)[START_STATE]
     print(f"With gamma {agent.discount_factor:g}, {_worth(value, q_star[START_STATE].max())}")

@@ -47,11 +47,13 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
         # what torch refused: "Unsupported global" (torch 2.4 on), "Unsupported class" (before)
         if re.search("Unsupported (global|class)", str(error)) or _pickle_calls_code(path):
             raise ModelFileError(
-                f"model file '{path}' was refused: it holds Python objects that would run code when loaded,"
+                f"model file '{path}' was refused:"
+                " it holds Python objects that would run code when loaded,"
                 f" not just weights; load only files you trust, or {retrain}"
             ) from None
         raise ModelFileError(
-            f"model file '{path}' is not a readable PyTorch weights file (corrupt or truncated): {retrain}"
+            f"model file '{path}' is not a readable PyTorch weights file"
+            f" (corrupt or truncated): {retrain}"
         ) from None
 
     policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
@@ -63,8 +65,8 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
     )
     if found != expected:
         raise ModelFileError(
-            f"model file '{path}' holds a different network ({_describe(found)}), not the DQN this code"
-            f" builds ({_describe(expected)}): {retrain}"
+            f"model file '{path}' holds a different network ({_describe(found)}),"
+            f" not the DQN this code builds ({_describe(expected)}): {retrain}"
         )
     policy_dqn.load_state_dict(state_dict)
     return policy_dqn

@@ -165,8 +165,8 @@ def test_save_last_saves_the_network_of_the_last_optimize_step(monkeypatch, tmp_
     assert all(torch.equal(saved[name], after_each_step[-1][name]) for name in saved)
     assert any(not torch.equal(saved[name], after_each_step[-2][name]) for name in saved)
     assert (
-        "the network after the last episode (--save-last, as the article does): its greedy walk does not reach"
-        in out
+        "the network after the last episode (--save-last, as the article does):"
+        " its greedy walk does not reach" in out
     )
     assert "The best network seen, of episode 933: its greedy walk takes 15 steps" in out
     assert "Success rate: 0.0 %" in out  # what the article would have saved, tested
