@@ -85,9 +85,8 @@ def floor_seconds(
         env.reset()
         for _ in range(steps):
             _, _, terminated, truncated, _ = env.step(next(actions))
-            if (
-                terminated or truncated
-            ):  # keep stepping a live episode (the extra resets only raise the floor)
+            # keep stepping a live episode (the extra resets only raise the floor)
+            if terminated or truncated:
                 env.reset()
 
     def learn() -> None:

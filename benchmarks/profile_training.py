@@ -90,9 +90,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    torch.optim.Adam(
-        torch.nn.Linear(1, 1).parameters()
-    )  # one-off: the first optimizer imports torch._dynamo
+    # one-off: the first optimizer imports torch._dynamo
+    torch.optim.Adam(torch.nn.Linear(1, 1).parameters())
 
     if args.torch_ops:
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:

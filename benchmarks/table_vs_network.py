@@ -199,9 +199,8 @@ def main() -> int:
     print(f"{'':14}  {'Q matrix':-^{len(HEADER)}}  |  {'DQN':-^{len(HEADER)}}")
     print(f"seed  1st goal  {HEADER}  |  {HEADER}")
     for run in runs:
-        goals = sorted(
-            {run[learner]["first_goal"] or 0 for learner in LEARNERS}
-        )  # the same, by shared seeding
+        # the same, by shared seeding
+        goals = sorted({run[learner]["first_goal"] or 0 for learner in LEARNERS})
         goal = "/".join(str(g) if g else "never" for g in goals)
         print(f"{run['seed']:4d}  {goal:>8}  {cells(run['Q matrix'])}  |  {cells(run['DQN'])}")
     print(
@@ -209,9 +208,8 @@ def main() -> int:
     )
 
     steady = {}
-    for (
-        learner
-    ) in LEARNERS:  # per seed, the share of learning episodes from the first optimal walk on
+    # per seed, the share of learning episodes from the first optimal walk on
+    for learner in LEARNERS:
         shares = [
             run[learner]["optimal_after"][run[learner]["learning"] - 1 :].mean()
             for run in runs

@@ -140,9 +140,8 @@ def describe(settings: dict) -> str:
     def shown(name, value):
         if value is True:  # a switch such as slippery: its name says it
             return name
-        return (
-            f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
-        )  # a seed stays whole
+        # a seed stays whole
+        return f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
 
     return ", ".join(shown(name, value) for name, value in settings.items())
 
@@ -282,9 +281,8 @@ class OneLineErrors:
             message, self.exit_status = f"Interrupted: {error}. {unchanged}.", 130
         elif isinstance(error, KeyboardInterrupt):
             message, self.exit_status = "Interrupted.", 130
-        elif isinstance(
-            error, OSError
-        ):  # a full disk, a file that vanished, a permission the check missed
+        # a full disk, a file that vanished, a permission the check missed
+        elif isinstance(error, OSError):
             message, self.exit_status = (
                 f"error: could not write '{error.filename}': {error.strerror}",
                 2,

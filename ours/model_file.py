@@ -39,9 +39,8 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
         raise ModelFileError(f"model file '{path}' is empty: {retrain}")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore"
-            )  # torch warns about pickle protocols before refusing them
+            # torch warns about pickle protocols before refusing them
+            warnings.simplefilter("ignore")
             state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises RuntimeError, EOFError, KeyError, UnpicklingError ...
         # what torch refused: "Unsupported global" (torch 2.4 on), "Unsupported class" (before)
@@ -112,9 +111,8 @@ def save_model(state_dict: dict, path) -> None:
             torch.save(state_dict, file)
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(
-            temporary, 0o666 & ~umask
-        )  # mkstemp makes the file private; a model file needn't be
+        # mkstemp makes the file private; a model file needn't be
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

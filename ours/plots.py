@@ -39,12 +39,8 @@ MOVING_AVERAGE_EPISODES = 100
 OPTIMUM_TITLE = (
     "Exact optimum Q* from value iteration: every optimal action (arrow) and max Q* (colour)"
 )
-ARROWS = {
-    0: (0, -1),
-    1: (1, 0),
-    2: (0, 1),
-    3: (-1, 0),
-}  # action -> (dx, dy), rows counted downwards
+# action -> (dx, dy), rows counted downwards
+ARROWS = {0: (0, -1), 1: (1, 0), 2: (0, 1), 3: (-1, 0)}
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
@@ -66,6 +62,7 @@ def plot_training(result, path: Path, settings: str = "") -> None:
     failed = "" if result.saved_episode else ": failed, no network walked from start to goal"
     grid = "CliffWalkingSlippery" if result.v_star is not None else "CliffWalking"
     figure.suptitle(f"Training: {grid} with a Deep Q-network{failed}", y=0.99)
+    # one line, even with every flag
     figure.text(
         0.5,
         0.958,
@@ -74,7 +71,7 @@ def plot_training(result, path: Path, settings: str = "") -> None:
         va="center",
         color="dimgray",
         fontsize="small" if len(settings) <= 125 else "x-small",
-    )  # one line, even with every flag
+    )
 
     goal_axes.plot(
         episodes,
@@ -82,9 +79,8 @@ def plot_training(result, path: Path, settings: str = "") -> None:
         color="tab:green",
         label=f"goal reached (moving average of {MOVING_AVERAGE_EPISODES} episodes)",
     )
-    if (
-        result.v_star is not None
-    ):  # slippery: each optimize step's greedy policy, valued exactly against V*
+    # slippery: each optimize step's greedy policy, valued exactly against V*
+    if result.v_star is not None:
         goal_axes.plot(
             episodes[learned],
             result.per_episode(result.start_values)[learned] / result.v_star,
@@ -454,9 +450,8 @@ def save_episode_gif(
         ImageDraw.Draw(image).text(
             (width / 2, CAPTION_HEIGHT / 2), caption, fill="black", font=font, anchor="mm"
         )
-        images.append(
-            image.quantize(method=Image.Quantize.FASTOCTREE)
-        )  # 3x faster than GIF's default
+        # 3x faster than GIF's default
+        images.append(image.quantize(method=Image.Quantize.FASTOCTREE))
     durations = [1000 // fps] * len(images)
     durations[-1] += round(hold_seconds * 1000)
     images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)

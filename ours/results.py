@@ -141,9 +141,8 @@ def best_network_keeper(
 class TrainingResult:
     """What train() learned and how: the network to save and the history of every episode played."""
 
-    policy_state: (
-        dict | None
-    )  # state_dict of the best network seen; None if none walked to the goal
+    # state_dict of the best network seen; None if none walked to the goal
+    policy_state: dict | None
     saved_episode: int | None  # 1-based number of the episode after which that network was taken
     saved_path_length: int | None  # steps its greedy walk takes from start to goal
     last_policy_state: dict  # state_dict of the network after the last episode (the article's)

@@ -40,9 +40,8 @@ def test_test_only_without_rendering(headless_env, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "C  C  C" not in done.stdout
     assert "Success rate: 100.0 %" in done.stdout
-    assert (
-        tmp_path / "cliff_walking_dqn_test.gif"
-    ).stat().st_size > 0  # drawn by pygame, off screen
+    # drawn by pygame, off screen
+    assert (tmp_path / "cliff_walking_dqn_test.gif").stat().st_size > 0
     assert done.stderr == ""  # nor does SDL complain about the missing display on the way
 
 

@@ -97,9 +97,8 @@ def test_a_bad_value_is_refused_in_one_line_before_training(
     assert stopped.value.code == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1
-    assert (
-        named in error and allowed in error and flags[1] in error
-    )  # the flag, the range, the value
+    # the flag, the range, the value
+    assert named in error and allowed in error and flags[1] in error
     assert "Traceback" not in error
     assert not trained_agent and not (tmp_path / "m.pt").exists()
 

@@ -68,12 +68,8 @@ def test_optimize_targets_match_values_worked_out_by_hand():
     )
     expected = torch.tensor(
         [
-            [
-                0.1,
-                GAMMA * 0.8,
-                0.3,
-                0.4,
-            ],  # other actions keep the target network's values for state 3
+            # other actions keep the target network's values for state 3
+            [0.1, GAMMA * 0.8, 0.3, 0.4],
             [0.1, 0.2, 1.0, 0.4],
             [0.0, 0.8, 0.6, 0.7],
         ]
@@ -200,9 +196,8 @@ def test_copy_weights_gives_the_destination_network_the_source_networks_weights(
         assert source.state_dict().keys() == destination.state_dict().keys()
         for name, tensor in source.state_dict().items():
             assert torch.equal(tensor, destination.state_dict()[name])
-            assert (
-                tensor.data_ptr() != destination.state_dict()[name].data_ptr()
-            )  # a copy, not shared
+            # a copy, not shared
+            assert tensor.data_ptr() != destination.state_dict()[name].data_ptr()
         source.block_1.bias.add_(1.0)  # a later change of the source leaves the copy as it was
         assert not torch.equal(source(all_states), destination(all_states))
     assert all(parameter.requires_grad for parameter in destination.parameters())  # still trainable

@@ -116,10 +116,8 @@ def test_a_training_run_writes_the_four_pictures(tmp_path, capsys, monkeypatch):
         frame = make_env(render_mode="rgb_array")
         frame.reset()
         height, width, _ = frame.render().shape  # 768 x 256 from Gymnasium 1.0 on, 720 x 240 before
-        assert image.size == (
-            width,
-            height + plots.CAPTION_HEIGHT,
-        )  # the environment's frame and a caption
+        # the environment's frame and a caption
+        assert image.size == (width, height + plots.CAPTION_HEIGHT)
     assert f"Learning animation: {tmp_path / plots.LEARNING_GIF}" in out
     assert_animated_from_the_record_up_to_the_saved_network(tmp_path, model, **shown)
 
@@ -149,8 +147,9 @@ def assert_animated_from_the_record_up_to_the_saved_network(folder, model, resul
         for index in range(animation.n_frames):
             animation.seek(index)
             durations.append(animation.info["duration"])
+    # the last frame, the saved network, is held 3 s longer
     assert durations == [plots.LEARNING_FRAME_MS] * (len(frames) - 1) + [
-        plots.LEARNING_FRAME_MS + 3000  # the saved network, held
+        plots.LEARNING_FRAME_MS + 3000
     ]
 
 
