@@ -320,6 +320,19 @@ def _value_colorbar(figure, image, **placement) -> None:
     colorbar.ax.yaxis.set_minor_locator(NullLocator())
 
 
+def _grid_legend(figure) -> None:
+    """The key to the grids below the figure: the cliff, the red frame, S and G."""
+    figure.legend(
+        handles=[
+            Patch(color="dimgray", label="cliff"),
+            Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
+            Patch(color="none", label="S start, G goal"),
+        ],
+        loc="lower center",
+        ncols=3,
+    )
+
+
 def plot_policy(
     q_values: np.ndarray,
     q_star: np.ndarray,
@@ -361,15 +374,7 @@ def plot_policy(
         f" {len(standable)} cells, largest |Q - Q*| = {largest_error:.3f}",
         fontweight="bold",
     )
-    figure.legend(
-        handles=[
-            Patch(color="dimgray", label="cliff"),
-            Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
-            Patch(color="none", label="S start, G goal"),
-        ],
-        loc="lower center",
-        ncols=3,
-    )
+    _grid_legend(figure)
     figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
 
 
@@ -413,15 +418,7 @@ def plot_table_vs_network(
         grid_axes[-1], q_star, STANDABLE_STATES, OPTIMUM_TITLE, norm, every_best_action=True
     )
     _value_colorbar(figure, image, ax=grid_axes, shrink=0.8)
-    figure.legend(
-        handles=[
-            Patch(color="dimgray", label="cliff"),
-            Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
-            Patch(color="none", label="S start, G goal"),
-        ],
-        loc="lower center",
-        ncols=3,
-    )
+    _grid_legend(figure)
     figure.get_layout_engine().set(rect=(0, 0.03, 1, 0.97))
     figure.suptitle(
         f"The Q matrix (tabular Q-learning) against the Deep Q-network on the same {seeds} seeds",
@@ -496,15 +493,7 @@ def save_learning_animation(
         extend="both",
     )
     figure.suptitle(title, fontweight="bold", y=0.985)
-    figure.legend(
-        handles=[
-            Patch(color="dimgray", label="cliff"),
-            Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
-            Patch(color="none", label="S start, G goal"),
-        ],
-        loc="lower center",
-        ncols=3,
-    )
+    _grid_legend(figure)
     changing = [image, arrows, marks, start_label]
     for artist in changing:
         artist.set_animated(True)  # left out of the background, drawn per frame

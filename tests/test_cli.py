@@ -7,7 +7,7 @@ import pytest
 
 import cliff_walking_dqn
 from ours import command_line
-from conftest import ROOT, SHIPPED_MODEL
+from conftest import ROOT, SHIPPED_MODEL, run_headless
 
 
 def run(args, env):
@@ -107,20 +107,9 @@ def test_missing_model_file_is_refused_before_any_work(tmp_path, capsys):
 
 def test_seeded_run_prints_where_the_saved_network_comes_from(tmp_path, capsys):
     model = tmp_path / "model.pt"
-    code = cliff_walking_dqn.main(
-        [
-            "--seed",
-            "6",
-            "--episodes",
-            "500",
-            "--model",
-            str(model),
-            "--render",
-            "none",
-            "--test-episodes",
-            "5",
-            "--no-plots",  # the pictures' tests draw them
-        ]
+    # --no-plots: the pictures' tests draw them
+    code = run_headless(
+        model, "--seed", "6", "--episodes", "500", "--test-episodes", "5", "--no-plots"
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -133,19 +122,7 @@ def test_seeded_run_prints_where_the_saved_network_comes_from(tmp_path, capsys):
 def test_a_run_that_finds_no_path_says_so_and_keeps_the_old_model(tmp_path, capsys):
     model = tmp_path / "model.pt"
     model.write_bytes(SHIPPED_MODEL.read_bytes())
-    code = cliff_walking_dqn.main(
-        [
-            "--seed",
-            "6",
-            "--episodes",
-            "300",
-            "--model",
-            str(model),
-            "--render",
-            "none",
-            "--no-plots",
-        ]
-    )
+    code = run_headless(model, "--seed", "6", "--episodes", "300", "--no-plots")
     error = capsys.readouterr().err
     assert code == 1
     assert error.startswith("Training failed: no network walked from start to goal")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import random_mini_batch
 from ours import results
 from article_baseline import article_optimize, train_article_formulation
 from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input
@@ -76,19 +77,6 @@ def test_optimize_targets_match_values_worked_out_by_hand():
     )
     torch.testing.assert_close(recorded[0], expected)
     assert target_q_values[3, 1] == np.float32(0.2)  # the table itself is left as it was
-
-
-def random_mini_batch(rng, size=32):
-    return [
-        Transition(
-            rng.randrange(48),
-            rng.randrange(4),
-            rng.randrange(48),
-            rng.randrange(2),
-            rng.random() < 0.3,
-        )
-        for _ in range(size)
-    ]
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -10,7 +10,7 @@ from PIL import Image
 import cliff_walking_dqn
 from ours import command_line, plots, results
 from cliff_walking_dqn import CliffWalkingDQN
-from conftest import SHIPPED_MODEL
+from conftest import SHIPPED_MODEL, run_headless
 from ours.environment import STANDABLE_STATES, make_env
 from ours.exact_optimum import compare_with_optimum, optimal_q_values, transition_table
 from ours.model_file import load_model
@@ -88,21 +88,8 @@ def test_a_training_run_writes_the_four_pictures(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(command_line, "write_learning_animation", write)
     monkeypatch.setattr(plots, "save_learning_animation", save)
     model = tmp_path / "m.pt"
-    code = cliff_walking_dqn.main(
-        [
-            "--seed",
-            "6",
-            "--episodes",
-            "500",
-            "--model",
-            str(model),
-            "--render",
-            "none",
-            "--test-episodes",
-            "3",
-            "--plots",
-            str(tmp_path),
-        ]
+    code = run_headless(
+        model, "--seed", "6", "--episodes", "500", "--test-episodes", "3", "--plots", str(tmp_path)
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -181,20 +168,7 @@ def test_moving_average():
 
 def test_a_failed_training_writes_its_picture_and_says_where(tmp_path, capsys):
     model = tmp_path / "m.pt"
-    code = cliff_walking_dqn.main(
-        [
-            "--seed",
-            "6",
-            "--episodes",
-            "300",
-            "--model",
-            str(model),
-            "--render",
-            "none",
-            "--plots",
-            str(tmp_path),
-        ]
-    )
+    code = run_headless(model, "--seed", "6", "--episodes", "300", "--plots", str(tmp_path))
     captured = capsys.readouterr()
     assert code == 1
     assert captured.err.startswith("Training failed")

@@ -9,9 +9,8 @@ import torch
 import cliff_walking_dqn
 from ours import speed
 from cliff_walking_dqn import CliffWalkingDQN
-from conftest import SHIPPED_MODEL
+from conftest import SHIPPED_MODEL, random_mini_batch
 from nn_model import DQN
-from replay_memory import Transition
 from ours.results import TrainingFailed
 
 
@@ -55,19 +54,6 @@ def test_test_runs_on_one_thread_and_gives_the_callers_setting_back(two_threads,
     CliffWalkingDQN(model_file=SHIPPED_MODEL).test(episodes=2)
     assert seen == [1]
     assert torch.get_num_threads() == 2
-
-
-def random_mini_batch(rng, size=32):
-    return [
-        Transition(
-            rng.randrange(48),
-            rng.randrange(4),
-            rng.randrange(48),
-            rng.randrange(2),
-            rng.random() < 0.3,
-        )
-        for _ in range(size)
-    ]
 
 
 @pytest.mark.skipif(
