@@ -1,4 +1,4 @@
-"""The previous article's Q matrix on this article's cliff, under the DQN's rules: the table the network replaces, to run beside it.
+"""The previous article's Q matrix on this cliff, DQN's rules: the table the network replaces.
 
 ``python q_learning.py`` trains the Q matrix with tabular Q-learning, tests it and compares it with
 the exact optimum Q*, as ``python cliff_walking_dqn.py`` does for the network; ``--help`` lists the
@@ -31,17 +31,18 @@ from ours.exact_optimum import greedy_walk, optimal_q_values, transition_table
 from ours.results import QValueRecorder, TestResult
 
 PICTURES = ("q_learning_policy.png", "q_learning_test.gif")  # the DQN's pictures, for the table
-RULES = CliffWalkingDQN()  # the DQN's settings, shared: discount_factor, max_episode_steps, the test's 50 steps
+# the DQN's settings, shared: discount_factor, max_episode_steps, the test's 50 steps
+RULES = CliffWalkingDQN()
 
 
 @dataclass
 class QLearningResult:
-    """The learned table and the history of the run, in the terms of the DQN's ``TrainingResult``."""
+    """The learned table and the run's history, in the terms of the DQN's ``TrainingResult``."""
 
     Q_matrix: np.ndarray  # one row per state, one column per action
     rewards_per_episode: list[int]  # per episode played: 1 if it reached the goal
     steps_per_episode: list[int]  # per episode played: its steps, exploration included
-    walk_lengths: list[float]  # per learning episode: the greedy walk's steps after it, inf if it fails
+    walk_lengths: list[float]  # per learning episode: the greedy walk's steps after it, inf if none
     epsilon_history: list[float] = field(default_factory=list)  # per learning episode, decayed
     # for the learning animation: the learning episodes recorded (from 0) and the table after each
     recorded_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
@@ -50,7 +51,9 @@ class QLearningResult:
 
 
 def update(Q_matrix, state, action, reward, new_state, terminated, lr, discount_factor) -> None:
-    """The previous article's rule: Q[s, a] = (1 - lr) * Q[s, a] + lr * (r + discount_factor * max(Q[s'])).
+    """The previous article's rule:
+
+        Q[s, a] = (1 - lr) * Q[s, a] + lr * (r + discount_factor * max(Q[s']))
 
     As in the DQN's target, a terminal step has no future: a fall puts the agent back on the start,
     and the start's values are not what the fall is worth.
@@ -60,8 +63,9 @@ def update(Q_matrix, state, action, reward, new_state, terminated, lr, discount_
 
 
 def train(episodes: int = 3000, lr: float = 0.5, seed: int | None = None) -> QLearningResult:
-    """Tabular Q-learning until ``episodes`` episodes have learned; the exploring episodes before the
-    first goal come on top, as in ``CliffWalkingDQN.train``, and with one seed they are the DQN's own."""
+    """Tabular Q-learning until ``episodes`` episodes have learned; the exploring episodes before
+    the first goal come on top, as in ``CliffWalkingDQN.train``, and with one seed they are the
+    DQN's own."""
     env = make_env(max_episode_steps=RULES.max_episode_steps)
     seed_everything(seed, env)
     next_states, env_rewards = transition_table(env)  # for the greedy walk after each episode
@@ -106,7 +110,8 @@ def train(episodes: int = 3000, lr: float = 0.5, seed: int | None = None) -> QLe
 
 def test(Q_matrix: np.ndarray, episodes: int = 100) -> TestResult:
     """Greedy episodes with the table, as ``CliffWalkingDQN.test`` plays them with the network."""
-    env = make_env(max_episode_steps=RULES.test_max_steps + 1)  # the DQN's test stops after its 51st step
+    # the DQN's test stops after its 51st step
+    env = make_env(max_episode_steps=RULES.test_max_steps + 1)
     num_success = 0
     for episode in range(episodes):
         state = env.reset()[0]
@@ -139,10 +144,14 @@ def fraction(text: str) -> float:
 
 
 def main(argv=None) -> int:
-    parser = OneLineArgumentParser(description="Train the previous article's Q matrix on CliffWalking, test it, compare it with Q*.")
-    parser.add_argument("--episodes", type=whole_number(1), default=3000, help="training episodes that learn (default 3000)")
-    parser.add_argument("--seed", type=whole_number(0, MAX_SEED), help="seed for a repeatable run (default: a random one, printed)")
-    parser.add_argument("--lr", type=fraction, default=0.5, help="the learning rate lr, above 0 and at most 1 (default 0.5)")
+    parser = OneLineArgumentParser(description="Train the previous article's Q matrix on"
+                                               " CliffWalking, test it, compare it with Q*.")
+    parser.add_argument("--episodes", type=whole_number(1), default=3000,
+                        help="training episodes that learn (default 3000)")
+    parser.add_argument("--seed", type=whole_number(0, MAX_SEED),
+                        help="seed for a repeatable run (default: a random one, printed)")
+    parser.add_argument("--lr", type=fraction, default=0.5,
+                        help="the learning rate lr, above 0 and at most 1 (default 0.5)")
     add_picture_flags(parser)
     args = parser.parse_args(argv)
     if args.seed is None:
@@ -160,14 +169,18 @@ def main(argv=None) -> int:
         played = len(result.rewards_per_episode)
         if result.walk_lengths:
             first_goal = result.rewards_per_episode.index(1) + 1
-            print(f"Played {played} episodes in {seconds:.1f} s: the goal was first reached in episode {first_goal};"
+            print(f"Played {played} episodes in {seconds:.1f} s:"
+                  f" the goal was first reached in episode {first_goal};"
                   f" {len(result.walk_lengths)} episodes learned.")
         else:
-            print(f"Played {played} episodes in {seconds:.1f} s: the goal was never reached, so nothing was learned.")
+            print(f"Played {played} episodes in {seconds:.1f} s:"
+                  " the goal was never reached, so nothing was learned.")
         print("--- Test ---")
         tested = test(result.Q_matrix)
-        moves = ((ACTION_NAMES[action], len(list(repeats))) for action, repeats in groupby(tested.actions))
-        print(f"Path: {', '.join(name if count == 1 else f'{name} x{count}' for name, count in moves)}")
+        moves = ((ACTION_NAMES[action], len(list(repeats)))
+                 for action, repeats in groupby(tested.actions))
+        steps = (name if count == 1 else f"{name} x{count}" for name, count in moves)
+        print(f"Path: {', '.join(steps)}")
         report_test(tested, RULES, args, learner="Q matrix (tabular Q-learning)", pictures=PICTURES)
         if args.plots and result.walk_lengths:
             q_star = optimal_q_values(RULES.discount_factor, CliffWalkingDQN._process_episode)

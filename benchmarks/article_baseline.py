@@ -1,11 +1,11 @@
-"""The article's per-sample formulation of training, kept as the baseline that ours is measured against.
+"""The article's per-sample formulation of training, kept as the baseline ours is measured against.
 
 The article runs the policy network once per greedy step, and in each optimize step it runs three
 forward passes per sample of the mini-batch (policy on s, target on s', target on s) before stacking
 them. This module does the same, inside the same episode loop as ``CliffWalkingDQN.train`` (same
-step cap, same exploration budget, same choice of the network to keep, same random draws in the
-same order), so that a run here and a run there with one seed learn the same thing and differ only in
-how the arithmetic is organised. The tests use ``article_optimize`` to check that our batched
+step cap, same exploration budget, same choice of the network to keep, same random draws in the same
+order), so that a run here and a run there with one seed learn the same thing and differ only in how
+the arithmetic is organised. The tests use ``article_optimize`` to check that our batched
 ``_optimize`` computes the same loss and gradients.
 """
 
@@ -116,7 +116,7 @@ def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[di
             )
             learning_episodes += 1
             epsilon = max(epsilon - 1 / episodes, 0)
-            # The same evaluation as ours (not the article's: it has none), so both keep the same network
+            # The same evaluation as ours (the article has none), so both keep the same network
             path = greedy_walk(
                 q_values_of(policy_dqn).argmax(axis=1).tolist(), next_states, rewards
             )

@@ -1,14 +1,14 @@
-"""Time our training against the article's per-sample formulation, same episodes and seeds, one process.
+"""Time our training against the article's per-sample one: same episodes and seeds, one process.
 
-    python benchmarks/benchmark_training.py                      # seeds 0-4, 3000 episodes, best of 3
+    python benchmarks/benchmark_training.py  # seeds 0-4, 3000 episodes, best of 3
     python benchmarks/benchmark_training.py --seeds 0-9 --episodes 1000 --repeats 1
 
-For each seed both formulations train from scratch (the baseline is ``article_baseline.py``); the table
-gives seconds, environment steps per second, the speed-up, and the greedy walk of each kept network.
-The "floor" is what any implementation on torch and Gymnasium pays for the same episodes (see
-``floor_seconds``), played in training's order; "tight floor" is the same work with all torch calls
-in one tight loop, which flatters torch; "ceiling" is the speed-up the floor would give.
-Both run with one torch thread, as ``python cliff_walking_dqn.py`` does, and after a warm-up that pays
+For each seed both formulations train from scratch (the baseline is ``article_baseline.py``); the
+table gives seconds, environment steps per second, the speed-up, and the greedy walk of each kept
+network. The "floor" is what any implementation on torch and Gymnasium pays for the same episodes
+(see ``floor_seconds``), played in training's order; "tight floor" is the same work with all torch
+calls in one tight loop, which flatters torch; "ceiling" is the speed-up the floor would give. Both
+run with one torch thread, as ``python cliff_walking_dqn.py`` does, and after a warm-up that pays
 the one-off import costs (torch.optim imports torch._dynamo on first use, about 1 s).
 """
 
@@ -85,9 +85,8 @@ def floor_seconds(
         env.reset()
         for _ in range(steps):
             _, _, terminated, truncated, _ = env.step(next(actions))
-            if (
-                terminated or truncated
-            ):  # keep stepping a live episode (the extra resets only raise the floor)
+            # keep stepping a live episode (the extra resets only raise the floor)
+            if terminated or truncated:
                 env.reset()
 
     def learn() -> None:
@@ -134,17 +133,18 @@ def main() -> int:
         timed(CliffWalkingDQN.train, 0, 10)
 
     print(
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__},"
-        f" {args.episodes} episodes"
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores,"
+        f" torch {torch.__version__}, {args.episodes} episodes"
     )
     print(
-        "seed  env steps  article (s)  ours (s)  article steps/s  ours steps/s  speed-up  article walk  our walk"
-        "  tight floor  floor (s)  ceiling"
+        "seed  env steps  article (s)  ours (s)  article steps/s  ours steps/s  speed-up"
+        "  article walk  our walk  tight floor  floor (s)  ceiling"
     )
     ratios, ceilings = [], []
     for seed in args.seeds:
-        # Each measurement is repeated and its fastest run kept: on a shared machine the others are slowed
-        # by whatever else runs, which says nothing about the code. One round times all four in turn.
+        # Each measurement is repeated and its fastest run kept: on a shared machine the others are
+        # slowed by whatever else runs, which says nothing about the code. One round times all four
+        # in turn.
         article_times, our_times, tight_floors, floors = [], [], [], []
         for _ in range(args.repeats):
             article_seconds, (article_state, article_steps) = timed(
@@ -160,14 +160,16 @@ def main() -> int:
         ratios.append(article_seconds / our_seconds)
         ceilings.append(article_seconds / floor)
         print(
-            f"{seed:4d}  {steps:9d}  {article_seconds:11.2f}  {our_seconds:8.2f}  {steps / article_seconds:15.0f}"
+            f"{seed:4d}  {steps:9d}  {article_seconds:11.2f}  {our_seconds:8.2f}"
+            f"  {steps / article_seconds:15.0f}"
             f"  {ours.steps_per_episode.sum() / our_seconds:12.0f}  {ratios[-1]:7.1f}x"
             f"  {walk_length(article_state):>12}  {walk_length(ours.policy_state):>8}"
             f"  {min(tight_floors):11.2f}  {floor:9.2f}  {ceilings[-1]:6.1f}x",
             flush=True,
         )
     print(
-        f"median speed-up: {statistics.median(ratios):.1f}x (ceiling at the floor: {statistics.median(ceilings):.1f}x)"
+        f"median speed-up: {statistics.median(ratios):.1f}x"
+        f" (ceiling at the floor: {statistics.median(ceilings):.1f}x)"
     )
     return 0
 

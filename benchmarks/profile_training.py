@@ -1,15 +1,15 @@
 """Where the time of one training run goes, measured inside the run.
 
-    python benchmarks/profile_training.py                 # seed 0, 3000 episodes
+    python benchmarks/profile_training.py              # seed 0, 3000 episodes
     python benchmarks/profile_training.py --seed 3 --episodes 1000
-    python benchmarks/profile_training.py --torch-ops      # torch.profiler's table of torch's own calls
+    python benchmarks/profile_training.py --torch-ops  # torch.profiler's table of torch's own calls
 
 Wraps each part of ``CliffWalkingDQN.train`` in a timer (the environment's calls, the replay memory,
-``_optimize`` and the torch calls inside it, the forward pass over all states, the weight copies, the
-greedy walk) and prints its total seconds, its calls and its cost per call; "rest of train" is the
-loop itself (epsilon-greedy, reward processing, bookkeeping). The timers add under 1 us a call. Costs
-per call are higher here than in a tight loop of the same call, because training alternates between
-Gymnasium, numpy and torch: that is the point of measuring them in place.
+``_optimize`` and the torch calls inside it, the forward pass over all states, the weight copies,
+the greedy walk) and prints its total seconds, its calls and its cost per call; "rest of train" is
+the loop itself (epsilon-greedy, reward processing, bookkeeping). The timers add under 1 us a call.
+Costs per call are higher here than in a tight loop of the same call, because training alternates
+between Gymnasium, numpy and torch: that is the point of measuring them in place.
 """
 
 import collections
@@ -90,9 +90,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    torch.optim.Adam(
-        torch.nn.Linear(1, 1).parameters()
-    )  # one-off: the first optimizer imports torch._dynamo
+    # one-off: the first optimizer imports torch._dynamo
+    torch.optim.Adam(torch.nn.Linear(1, 1).parameters())
 
     if args.torch_ops:
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
@@ -124,8 +123,9 @@ def main() -> int:
     rest = total - sum(seconds[label] for label in top_level)
     inside = sum(seconds[label] for _, _, label in INSIDE_OPTIMIZE)
     print(
-        f"seed {args.seed}: {len(result.rewards_per_episode)} episodes played, {args.episodes} learned,"
-        f" {result.steps_per_episode.sum()} environment steps, {total:.2f} s"
+        f"seed {args.seed}: {len(result.rewards_per_episode)} episodes played,"
+        f" {args.episodes} learned, {result.steps_per_episode.sum()} environment steps,"
+        f" {total:.2f} s"
     )
     print(f"{'part':34s} {'seconds':>8s} {'share':>6s} {'calls':>7s} {'us a call':>10s}")
     for label in sorted(top_level, key=seconds.get, reverse=True):

@@ -24,13 +24,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import numpy as np  # noqa: E402
 
 from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
-from ours.command_line import (
+from ours.command_line import (  # noqa: E402
     OneLineArgumentParser,
     add_hyperparameter_flags,
     describe,
     hyperparameters,
     whole_number,
-)  # noqa: E402
+)
 from ours.environment import OPTIMAL_PATH_LENGTH  # noqa: E402
 from ours.results import TrainingFailed  # noqa: E402
 

@@ -24,13 +24,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
 from ours.command_line import OneLineArgumentParser, real_number, whole_number  # noqa: E402
 from ours.environment import START_STATE, make_env  # noqa: E402
-from ours.exact_optimum import (
+from ours.exact_optimum import (  # noqa: E402
     compare_with_optimum,
     outcome_table,
     policy_values,
     success_within,
     value_iteration,
-)  # noqa: E402
+)
 from nn_model import DQN  # noqa: E402
 from ours.results import TrainingFailed  # noqa: E402
 from seed_sweep import seed_range  # noqa: E402

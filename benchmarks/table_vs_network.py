@@ -1,4 +1,4 @@
-"""The Q matrix (q_learning.py) against the Deep Q-network on the same seeds: how fast, how close to Q*, at what cost.
+"""The Q matrix (q_learning.py) vs the DQN, same seeds: how fast, how close to Q*, at what cost.
 
     python benchmarks/table_vs_network.py --seeds 0-19      # writes docs/q_table_vs_dqn.png
 
@@ -170,7 +170,8 @@ def main() -> int:
         "--workers",
         type=whole_number(1),
         default=1,
-        help="processes training at once (default 1: two at a time on two cores slow each other's seconds)",
+        help="processes training at once"
+        " (default 1: two at a time on two cores slow each other's seconds)",
     )
     parser.add_argument(
         "--picture", type=Path, default=PICTURE, help="where to write the picture (default docs/)"
@@ -191,15 +192,15 @@ def main() -> int:
         )
 
     print(
-        f"{args.episodes} learning episodes a run, episodes capped at {rules.max_episode_steps} steps,"
+        f"{args.episodes} learning episodes a run,"
+        f" episodes capped at {rules.max_episode_steps} steps,"
         f" discount_factor {rules.discount_factor}; the Q matrix's lr {args.lr}"
     )
     print(f"{'':14}  {'Q matrix':-^{len(HEADER)}}  |  {'DQN':-^{len(HEADER)}}")
     print(f"seed  1st goal  {HEADER}  |  {HEADER}")
     for run in runs:
-        goals = sorted(
-            {run[learner]["first_goal"] or 0 for learner in LEARNERS}
-        )  # the same, by shared seeding
+        # the same, by shared seeding
+        goals = sorted({run[learner]["first_goal"] or 0 for learner in LEARNERS})
         goal = "/".join(str(g) if g else "never" for g in goals)
         print(f"{run['seed']:4d}  {goal:>8}  {cells(run['Q matrix'])}  |  {cells(run['DQN'])}")
     print(
@@ -207,9 +208,8 @@ def main() -> int:
     )
 
     steady = {}
-    for (
-        learner
-    ) in LEARNERS:  # per seed, the share of learning episodes from the first optimal walk on
+    # per seed, the share of learning episodes from the first optimal walk on
+    for learner in LEARNERS:
         shares = [
             run[learner]["optimal_after"][run[learner]["learning"] - 1 :].mean()
             for run in runs
@@ -227,7 +227,8 @@ def main() -> int:
     )
     parameters = sum(parameter.numel() for parameter in DQN(*q_star.shape).parameters())
     print(
-        f"The Q matrix holds {q_star.size} numbers ({q_star.shape[0]} states x {q_star.shape[1]} actions);"
+        f"The Q matrix holds {q_star.size} numbers"
+        f" ({q_star.shape[0]} states x {q_star.shape[1]} actions);"
         f" the network has {parameters:,} parameters."
     )
     solved = {
@@ -236,7 +237,8 @@ def main() -> int:
     }
     print(
         " ".join(
-            f"{learner}: {count} of {len(runs)} seeds end on the optimal {OPTIMAL_PATH_LENGTH}-step walk."
+            f"{learner}: {count} of {len(runs)} seeds"
+            f" end on the optimal {OPTIMAL_PATH_LENGTH}-step walk."
             for learner, count in solved.items()
         )
     )
@@ -262,9 +264,8 @@ def main() -> int:
             )
     plots.plot_table_vs_network(optimal_shares, grids, q_star, len(runs), args.picture)
     picture = args.picture.resolve()
-    print(
-        f"Picture: {picture.relative_to(Path.cwd()) if picture.is_relative_to(Path.cwd()) else picture}"
-    )
+    shown = picture.relative_to(Path.cwd()) if picture.is_relative_to(Path.cwd()) else picture
+    print(f"Picture: {shown}")
     return 0 if all(count == len(runs) for count in solved.values()) else 1
 
 

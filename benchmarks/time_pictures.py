@@ -1,6 +1,6 @@
 """How long the pictures of a run take, measured inside runs of the main script.
 
-    python benchmarks/time_pictures.py                 # 5 runs of 'python cliff_walking_dqn.py --seed 0'
+    python benchmarks/time_pictures.py  # 5 runs of 'python cliff_walking_dqn.py --seed 0'
     python benchmarks/time_pictures.py --runs 3 -- --test-only
 
 Each run is a fresh process (imports and first-draw costs count, as they do for a user) with timers
@@ -107,7 +107,8 @@ def main() -> int:
             parts = "  ".join(f"{label} {value:.3f}" for label, value in seconds.items())
             print(f"run {run + 1}: pictures {totals[-1]:.2f} s ({parts})", flush=True)
     print(
-        f"median over {args.runs} runs: {statistics.median(totals):.2f} s (fastest {min(totals):.2f} s)"
+        f"median over {args.runs} runs: {statistics.median(totals):.2f} s"
+        f" (fastest {min(totals):.2f} s)"
     )
     return 0
 

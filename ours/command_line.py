@@ -1,4 +1,4 @@
-"""The command line around the article's main: flags checked before any work, one-line messages, summaries and pictures."""
+"""The command line around main(): early flag checks, one-line errors, summaries, pictures."""
 
 import argparse
 import contextlib
@@ -38,7 +38,7 @@ MAX_SEED = 2**32 - 1  # numpy's limit
 
 
 class UserError(Exception):
-    """A problem the user can fix (a flag, a folder, a display): reported in one line, exit status 2."""
+    """A problem the user can fix (a flag, a folder, a display): one-line report, exit status 2."""
 
 
 class OneLineArgumentParser(argparse.ArgumentParser):
@@ -127,7 +127,8 @@ def hyperparameters(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     """The hyperparameter flags' values, by attribute name, refused in one line where they clash."""
     if args.mini_batch_size >= args.replay_memory_size:
         parser.error(
-            f"argument --mini-batch-size: must be smaller than --replay-memory-size ({args.replay_memory_size}),"
+            "argument --mini-batch-size: must be smaller than"
+            f" --replay-memory-size ({args.replay_memory_size}),"
             f" which learning waits for the memory to exceed, got {args.mini_batch_size}"
         )
     return {name: getattr(args, name) for name in HYPERPARAMETER_FLAGS}
@@ -139,16 +140,16 @@ def describe(settings: dict) -> str:
     def shown(name, value):
         if value is True:  # a switch such as slippery: its name says it
             return name
-        return (
-            f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
-        )  # a seed stays whole
+        # a seed stays whole
+        return f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
 
     return ", ".join(shown(name, value) for name, value in settings.items())
 
 
 def parse_args(argv=None, agent=None) -> argparse.Namespace:
     """The flags; the hyperparameters' defaults are ``agent``'s. A run without --seed gets a random
-    seed, which the run prints; ``args.hyperparameters`` holds the values of the hyperparameter flags."""
+    seed, which the run prints; ``args.hyperparameters`` holds the values of the hyperparameter
+    flags."""
     parser = OneLineArgumentParser(
         description="Train a Deep Q-network on CliffWalking, save it, and test it."
     )
@@ -177,19 +178,22 @@ def parse_args(argv=None, agent=None) -> argparse.Namespace:
     parser.add_argument(
         "--save-last",
         action="store_true",
-        help="save the network as it is after the last episode, as the article does (default: the best one seen)",
+        help="save the network as it is after the last episode, as the article does"
+        " (default: the best one seen)",
     )
     parser.add_argument(
         "--render",
         choices=("auto", "human", "ansi", "none"),
         default="auto",
-        help="how to show the first test episode: auto (a window if there is a display, else text), human, ansi, none",
+        help="how to show the first test episode:"
+        " auto (a window if there is a display, else text), human, ansi, none",
     )
     add_picture_flags(parser)
     parser.add_argument(
         "--slippery",
         action="store_true",
-        help="train and test on CliffWalkingSlippery-v1, where a move may go to either side (Gymnasium 1.2 on)",
+        help="train and test on CliffWalkingSlippery-v1,"
+        " where a move may go to either side (Gymnasium 1.2 on)",
     )
     add_hyperparameter_flags(parser, agent)
     args = parser.parse_args(argv)
@@ -242,7 +246,7 @@ def check_writable_folder(path, what: str) -> None:
 
 
 def check_before_any_work(args: argparse.Namespace) -> str | None:
-    """Refuse what would fail later (a folder, a display) before training starts; return the render mode."""
+    """Refuse what would fail later (a folder, a display) before training; give the render mode."""
     render_mode = resolve_render_mode(args.render)
     if args.slippery:
         environment_id(slippery=True)  # a Gymnasium without it: MissingEnvironment
@@ -277,9 +281,8 @@ class OneLineErrors:
             message, self.exit_status = f"Interrupted: {error}. {unchanged}.", 130
         elif isinstance(error, KeyboardInterrupt):
             message, self.exit_status = "Interrupted.", 130
-        elif isinstance(
-            error, OSError
-        ):  # a full disk, a file that vanished, a permission the check missed
+        # a full disk, a file that vanished, a permission the check missed
+        elif isinstance(error, OSError):
             message, self.exit_status = (
                 f"error: could not write '{error.filename}': {error.strerror}",
                 2,
@@ -327,7 +330,8 @@ def report_training(result: TrainingResult, args: argparse.Namespace, process_ep
         else "the goal was never reached"
     )
     print(
-        f"Trained with {settings}.\nPlayed {played} episodes: {first_goal}; {len(result.epsilon_history)} episodes learned."
+        f"Trained with {settings}.\nPlayed {played} episodes: {first_goal};"
+        f" {len(result.epsilon_history)} episodes learned."
     )
     if args.plots:
         with _pictures() as plots:
@@ -460,7 +464,8 @@ def report_saved(result: TrainingResult) -> None:
 
 
 def _how_good(result: TrainingResult, last: bool = False) -> str:
-    """The saved (or the last) network's greedy walk; on the slippery grid, its greedy policy's exact value."""
+    """The saved (or the last) network's greedy walk; on the slippery grid, its greedy policy's
+    exact value."""
     if last and not len(result.epsilon_history):
         return "it learned nothing, the goal was never reached"
     if result.v_star is None:
@@ -470,15 +475,16 @@ def _how_good(result: TrainingResult, last: bool = False) -> str:
 
 def _worth(value: float, v_star: float) -> str:
     return (
-        f"its greedy policy is worth {value:.4g} from the start, {value / v_star:.0%} of V* = {v_star:.4g}"
-        " (exact, over every slip)"
+        f"its greedy policy is worth {value:.4g} from the start,"
+        f" {value / v_star:.0%} of V* = {v_star:.4g} (exact, over every slip)"
     )
 
 
 def _walk(length: float) -> str:
     if math.isinf(length):
         return "its greedy walk does not reach the goal"
-    return f"its greedy walk takes {length:.0f} steps{' (optimal)' if length == OPTIMAL_PATH_LENGTH else ''}"
+    optimal = " (optimal)" if length == OPTIMAL_PATH_LENGTH else ""
+    return f"its greedy walk takes {length:.0f} steps{optimal}"
 
 
 def report_test(
@@ -495,7 +501,8 @@ def report_test(
         report_slippery_test(result, agent, outcomes, q_star)
     elif result.reached_goal:
         print(
-            f"Path walked: {result.path_length} steps (the optimal path takes {OPTIMAL_PATH_LENGTH})"
+            f"Path walked: {result.path_length} steps"
+            f" (the optimal path takes {OPTIMAL_PATH_LENGTH})"
         )
     else:
         print(f"Path walked: {result.path_length} steps, {ending}")
@@ -504,9 +511,11 @@ def report_test(
         result.q_values, q_star
     )
     print(
-        f"Against the exact optimum Q* (value iteration{', over every slip' if result.slippery else ''}):"
+        "Against the exact optimum Q*"
+        f" (value iteration{', over every slip' if result.slippery else ''}):"
         f" greedy action optimal in {agreement:.0%} of the"
-        f" {len(STANDABLE_STATES)} cells the agent can stand on; largest |Q - Q*| = {largest_error:.3f}"
+        f" {len(STANDABLE_STATES)} cells the agent can stand on;"
+        f" largest |Q - Q*| = {largest_error:.3f}"
     )
     if disagreeing:
         cells = ", ".join(f"({row}, {column})" for row, column in map(grid_cell, disagreeing))
@@ -533,19 +542,23 @@ def report_test(
 
 
 def report_slippery_test(result: TestResult, agent, outcomes, q_star) -> None:
-    """The slippery test: the played episodes' steps, and what the greedy policy and the optimal one do
-    exactly, over every slip, within the test's step limit."""
+    """The slippery test: the played episodes' steps, and what the greedy policy and the optimal one
+    do exactly, over every slip, within the test's step limit."""
     reached = [steps for steps, goal in result.episode_steps if goal]
     first = "reached the goal" if result.reached_goal else "did not reach the goal"
     print(
-        f"First episode: {result.path_length} steps, {first}. Mean steps: {_mean(s for s, _ in result.episode_steps)}"
-        f" per episode, {_mean(reached)} in the {len(reached)} of {len(result.episode_steps)} that reached the goal"
+        f"First episode: {result.path_length} steps, {first}."
+        f" Mean steps: {_mean(s for s, _ in result.episode_steps)} per episode,"
+        f" {_mean(reached)} in the {len(reached)} of {len(result.episode_steps)}"
+        " that reached the goal"
     )
     limit = agent.test_max_steps + 1  # the test stops an episode after this many steps
     greedy, optimal = result.q_values.argmax(axis=1), q_star.argmax(axis=1)
     print(
-        f"Exact, over every slip, within the test's {limit} steps: this greedy policy reaches the goal with probability"
-        f" {success_within(outcomes, greedy, limit):.1%}, the optimal policy with {success_within(outcomes, optimal, limit):.1%}"
+        f"Exact, over every slip, within the test's {limit} steps:"
+        " this greedy policy reaches the goal with probability"
+        f" {success_within(outcomes, greedy, limit):.1%},"
+        f" the optimal policy with {success_within(outcomes, optimal, limit):.1%}"
     )
     value = policy_values(outcomes, agent.discount_factor, greedy)[START_STATE]
     print(f"With gamma {agent.discount_factor:g}, {_worth(value, q_star[START_STATE].max())}")

@@ -1,4 +1,4 @@
-"""Shows a test episode the caller's way (a window, text or frames), where the article always opens a window for every episode."""
+"""Shows a test episode the caller's way (window, text, frames); the article opens a window."""
 
 import os
 import sys
@@ -43,12 +43,13 @@ def show_episode(
     as text printed here ("ansi"), or as frames returned ("rgb_array").
 
     Greedy play on a deterministic grid repeats itself, so replaying the first test episode shows
-    exactly what every test episode did. On the slippery grid, the episode's own ``reset_seed`` makes
-    the same actions slip the same way again. The window holds the last frame for ``hold_seconds``;
-    closing it, Esc or q end the replay. ``ending`` closes the last caption of the text.
+    exactly what every test episode did. On the slippery grid, the episode's own ``reset_seed``
+    makes the same actions slip the same way again. The window holds the last frame for
+    ``hold_seconds``; closing it, Esc or q end the replay. ``ending`` closes the last caption of the
+    text.
     """
     if render_mode == "rgb_array" and not has_display():
-        # Frames need no window; without a driver chosen, SDL probes for a display and prints an error
+        # Frames need no window; with no driver set, SDL probes for a display and prints an error
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     if render_mode == "human":
         print(
@@ -90,14 +91,15 @@ def _window_closed() -> bool:
 
 
 def _close_window() -> None:
-    """Close pygame's window: CliffWalking's ``close`` does it from Gymnasium 1.0 on, not in 0.29."""
+    """Close pygame's window: CliffWalking's ``close`` does it from Gymnasium 1.0 on, not 0.29."""
     import pygame
 
     pygame.display.quit()
 
 
 def _hold_last_frame(seconds: float) -> None:
-    """Keep the last frame (the agent on the goal) on screen, unless the user closes the window first."""
+    """Keep the last frame (the agent on the goal) on screen, unless the user closes the window
+    first."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not _window_closed():
         time.sleep(0.02)

@@ -105,9 +105,8 @@ def policy_values(outcomes: Outcomes, discount_factor: float, actions) -> np.nda
     )
     terminated = outcomes.terminated[states, actions]
     expected_rewards = (probabilities * outcomes.rewards[states, actions]).sum(axis=1)
-    moves = np.zeros(
-        (len(states), len(states))
-    )  # probability of each state-to-state move that goes on
+    # probability of each state-to-state move that goes on
+    moves = np.zeros((len(states), len(states)))
     np.add.at(
         moves,
         (np.repeat(states, next_states.shape[1]), next_states.ravel()),

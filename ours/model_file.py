@@ -1,4 +1,4 @@
-"""Model files, which the article writes with one torch.save: loaded only when they hold the DQN's weights, saved atomically."""
+"""Model files (the article's torch.save): loaded if they hold DQN weights, saved atomically."""
 
 import os
 import pickletools
@@ -20,7 +20,7 @@ class ModelFileError(Exception):
 
 
 def load_model(path, num_states: int, num_actions: int) -> DQN:
-    """Load a DQN state_dict saved by ``save_model`` (or by the article's code), checking everything.
+    """Load a DQN state_dict saved by ``save_model`` (or the article's code), checking everything.
 
     ``weights_only=True``: a .pt file is a pickle, and a pickle may run code when loaded.
     """
@@ -39,19 +39,20 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
         raise ModelFileError(f"model file '{path}' is empty: {retrain}")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore"
-            )  # torch warns about pickle protocols before refusing them
+            # torch warns about pickle protocols before refusing them
+            warnings.simplefilter("ignore")
             state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises RuntimeError, EOFError, KeyError, UnpicklingError ...
-        # torch names what it refused: "Unsupported global" (torch 2.4 on), "Unsupported class" (before)
+        # what torch refused: "Unsupported global" (torch 2.4 on), "Unsupported class" (before)
         if re.search("Unsupported (global|class)", str(error)) or _pickle_calls_code(path):
             raise ModelFileError(
-                f"model file '{path}' was refused: it holds Python objects that would run code when loaded,"
+                f"model file '{path}' was refused:"
+                " it holds Python objects that would run code when loaded,"
                 f" not just weights; load only files you trust, or {retrain}"
             ) from None
         raise ModelFileError(
-            f"model file '{path}' is not a readable PyTorch weights file (corrupt or truncated): {retrain}"
+            f"model file '{path}' is not a readable PyTorch weights file"
+            f" (corrupt or truncated): {retrain}"
         ) from None
 
     policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
@@ -63,8 +64,8 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
     )
     if found != expected:
         raise ModelFileError(
-            f"model file '{path}' holds a different network ({_describe(found)}), not the DQN this code"
-            f" builds ({_describe(expected)}): {retrain}"
+            f"model file '{path}' holds a different network ({_describe(found)}),"
+            f" not the DQN this code builds ({_describe(expected)}): {retrain}"
         )
     policy_dqn.load_state_dict(state_dict)
     return policy_dqn
@@ -110,9 +111,8 @@ def save_model(state_dict: dict, path) -> None:
             torch.save(state_dict, file)
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(
-            temporary, 0o666 & ~umask
-        )  # mkstemp makes the file private; a model file needn't be
+        # mkstemp makes the file private; a model file needn't be
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

@@ -1,10 +1,10 @@
-"""The pictures the article does not draw: training curves, the learned policy beside the optimum, a test episode,
-and the Q matrix beside the network (benchmarks/table_vs_network.py).
+"""The pictures the article lacks: training curves, policy vs Q*, a test episode, table vs network.
 
-Drawn on matplotlib's ``Figure`` directly (no pyplot), so they need no display. The numbers come from
-cliff_walking_dqn.py and command_line.py; this module only draws them. Each layout is fixed rather
-than computed by matplotlib's layout engines, and the GIF is drawn with Pillow: that brings the
-pictures of a run from about 2 s to under 1 s (README, "What a run shows").
+Drawn on matplotlib's ``Figure`` directly (no pyplot), so they need no display. The numbers come
+from cliff_walking_dqn.py and command_line.py; this module only draws them. Each layout is fixed
+rather than computed by matplotlib's layout engines, and the GIF is drawn with Pillow: that brings
+the pictures of a run from about 2 s to under 1 s (README, "What a run shows"). The Q matrix beside
+the network is the picture of benchmarks/table_vs_network.py.
 """
 
 import math
@@ -39,24 +39,20 @@ MOVING_AVERAGE_EPISODES = 100
 OPTIMUM_TITLE = (
     "Exact optimum Q* from value iteration: every optimal action (arrow) and max Q* (colour)"
 )
-ARROWS = {
-    0: (0, -1),
-    1: (1, 0),
-    2: (0, 1),
-    3: (-1, 0),
-}  # action -> (dx, dy), rows counted downwards
+# action -> (dx, dy), rows counted downwards
+ARROWS = {0: (0, -1), 1: (1, 0), 2: (0, 1), 3: (-1, 0)}
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
-    """Mean of each run of ``window`` values (shorter at the start, so every episode has a value)."""
+    """Mean of each run of ``window`` values (shorter at the start: every episode has a value)."""
     sums = np.convolve(values, np.ones(window))[: len(values)]
     counts = np.minimum(np.arange(1, len(values) + 1), window)
     return sums / counts
 
 
 def plot_training(result, path: Path, settings: str = "") -> None:
-    """Per episode of a ``TrainingResult``: goal-reached rate, episode length and greedy walk, epsilon, loss;
-    ``settings``, the values the run used, under the title."""
+    """Per episode of a ``TrainingResult``: goal-reached rate, episode length and greedy walk,
+    epsilon, loss; ``settings``, the values the run used, under the title."""
     episodes = np.arange(1, len(result.rewards_per_episode) + 1)
     walk_length = result.per_episode(result.walk_lengths)
     learned = ~np.isnan(result.per_episode(result.loss_history))
@@ -66,6 +62,7 @@ def plot_training(result, path: Path, settings: str = "") -> None:
     failed = "" if result.saved_episode else ": failed, no network walked from start to goal"
     grid = "CliffWalkingSlippery" if result.v_star is not None else "CliffWalking"
     figure.suptitle(f"Training: {grid} with a Deep Q-network{failed}", y=0.99)
+    # one line, even with every flag
     figure.text(
         0.5,
         0.958,
@@ -74,7 +71,7 @@ def plot_training(result, path: Path, settings: str = "") -> None:
         va="center",
         color="dimgray",
         fontsize="small" if len(settings) <= 125 else "x-small",
-    )  # one line, even with every flag
+    )
 
     goal_axes.plot(
         episodes,
@@ -82,9 +79,8 @@ def plot_training(result, path: Path, settings: str = "") -> None:
         color="tab:green",
         label=f"goal reached (moving average of {MOVING_AVERAGE_EPISODES} episodes)",
     )
-    if (
-        result.v_star is not None
-    ):  # slippery: each optimize step's greedy policy, valued exactly against V*
+    # slippery: each optimize step's greedy policy, valued exactly against V*
+    if result.v_star is not None:
         goal_axes.plot(
             episodes[learned],
             result.per_episode(result.start_values)[learned] / result.v_star,
@@ -201,15 +197,17 @@ def training_marks(result) -> list[tuple[int, str, str, str]]:
 
 def _log_scale(axes) -> None:
     """A log axis labelled 1, 10, 0.001, 1e-05 in plain text (matplotlib's default labels need its
-    math-text parser, whose first use costs 0.2-0.3 s), with no minor ticks (each costs a few ms)."""
+    math-text parser, whose first use costs 0.2-0.3 s), with no minor ticks (each costs a few
+    ms)."""
     axes.set_yscale("log")
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.yaxis.set_minor_locator(NullLocator())
 
 
 def _draw_grid(axes, values: np.ndarray, arrows: dict, title: str, norm: Normalize, marked=()):
-    """The 4x12 grid: ``values`` (one per state, NaN for none) as colour, an arrow for each action in
-    ``arrows`` (state -> actions), the cliff, start and goal, and a red frame around ``marked`` states."""
+    """The 4x12 grid: ``values`` (one per state, NaN for none) as colour, an arrow for each action
+    in ``arrows`` (state -> actions), the cliff, start and goal, and a red frame around ``marked``
+    states."""
     image = axes.imshow(values.reshape(GRID_ROWS, GRID_COLUMNS), cmap="viridis", norm=norm)
     for state in CLIFF_STATES:
         row, column = divmod(state, GRID_COLUMNS)
@@ -291,8 +289,9 @@ def _draw_q_values(
     marked=(),
     every_best_action: bool = False,
 ):
-    """A learner's Q-values on the grid, in the cells the agent can stand on: max Q as colour and the
-    greedy action as an arrow, or with ``every_best_action`` every action tied with the best (for Q*)."""
+    """A learner's Q-values on the grid, in the cells the agent can stand on: max Q as colour and
+    the greedy action as an arrow, or with ``every_best_action`` every action tied with the best
+    (for Q*)."""
     values, arrows = _grid_values(q_values, standable, every_best_action)
     return _draw_grid(axes, values, arrows, title, norm, marked)
 
@@ -321,6 +320,19 @@ def _value_colorbar(figure, image, **placement) -> None:
     colorbar.ax.yaxis.set_minor_locator(NullLocator())
 
 
+def _grid_legend(figure) -> None:
+    """The key to the grids below the figure: the cliff, the red frame, S and G."""
+    figure.legend(
+        handles=[
+            Patch(color="dimgray", label="cliff"),
+            Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
+            Patch(color="none", label="S start, G goal"),
+        ],
+        loc="lower center",
+        ncols=3,
+    )
+
+
 def plot_policy(
     q_values: np.ndarray,
     q_star: np.ndarray,
@@ -331,9 +343,9 @@ def plot_policy(
 ) -> None:
     """The learner's greedy policy and state values above the exact ones, disagreements marked.
 
-    ``comparison`` is (largest |Q - Q*|, share of agreeing cells, disagreeing states, standable states);
-    ``slippery``: the grid is CliffWalkingSlippery, and Q* is over every slip (the titles say so);
-    ``learner`` names what learned ``q_values`` (the network, or q_learning.py's Q matrix).
+    ``comparison`` is (largest |Q - Q*|, share of agreeing cells, disagreeing states, standable
+    states); ``slippery``: the grid is CliffWalkingSlippery, and Q* is over every slip (the titles
+    say so); ``learner`` names what learned ``q_values`` (the network, or q_learning.py's Q matrix).
     """
     largest_error, agreement, disagreeing, standable = comparison
     norm = value_scale([q_values, q_star], standable)
@@ -362,26 +374,18 @@ def plot_policy(
         f" {len(standable)} cells, largest |Q - Q*| = {largest_error:.3f}",
         fontweight="bold",
     )
-    figure.legend(
-        handles=[
-            Patch(color="dimgray", label="cliff"),
-            Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
-            Patch(color="none", label="S start, G goal"),
-        ],
-        loc="lower center",
-        ncols=3,
-    )
+    _grid_legend(figure)
     figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
 
 
 def plot_table_vs_network(
     optimal_shares: dict, grids: list, q_star: np.ndarray, seeds: int, path: Path
 ) -> None:
-    """Above, per learner, the share of the seeds whose greedy walk is optimal after each learning episode;
-    below, each learner's Q-values on the grid and Q*'s.
+    """Above, per learner, the share of the seeds whose greedy walk is optimal after each learning
+    episode; below, each learner's Q-values on the grid and Q*'s.
 
-    ``optimal_shares`` maps a learner's name to that share (one value per learning episode); ``grids``
-    lists (title, Q-values, states where the greedy action is not optimal) per learner.
+    ``optimal_shares`` maps a learner's name to that share (one value per learning episode);
+    ``grids`` lists (title, Q-values, states where the greedy action is not optimal) per learner.
     """
     norm = value_scale([q_values for _, q_values, _ in grids] + [q_star], STANDABLE_STATES)
     figure = Figure(figsize=(11, 13.5), layout="constrained")
@@ -414,15 +418,7 @@ def plot_table_vs_network(
         grid_axes[-1], q_star, STANDABLE_STATES, OPTIMUM_TITLE, norm, every_best_action=True
     )
     _value_colorbar(figure, image, ax=grid_axes, shrink=0.8)
-    figure.legend(
-        handles=[
-            Patch(color="dimgray", label="cliff"),
-            Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
-            Patch(color="none", label="S start, G goal"),
-        ],
-        loc="lower center",
-        ncols=3,
-    )
+    _grid_legend(figure)
     figure.get_layout_engine().set(rect=(0, 0.03, 1, 0.97))
     figure.suptitle(
         f"The Q matrix (tabular Q-learning) against the Deep Q-network on the same {seeds} seeds",
@@ -438,7 +434,8 @@ def save_episode_gif(
     frames: list[np.ndarray], fps: int, captions: list[str], path: Path, hold_seconds: float = 1.0
 ) -> None:
     """Write rgb frames as an animated GIF, each with its caption above it; the last frame stays
-    ``hold_seconds`` longer. The caption font is matplotlib's, so the GIF matches the other pictures."""
+    ``hold_seconds`` longer. The caption font is matplotlib's, so the GIF matches the other
+    pictures."""
     font = ImageFont.truetype(
         str(Path(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")), 16
     )
@@ -450,9 +447,8 @@ def save_episode_gif(
         ImageDraw.Draw(image).text(
             (width / 2, CAPTION_HEIGHT / 2), caption, fill="black", font=font, anchor="mm"
         )
-        images.append(
-            image.quantize(method=Image.Quantize.FASTOCTREE)
-        )  # 3x faster than GIF's default
+        # 3x faster than GIF's default
+        images.append(image.quantize(method=Image.Quantize.FASTOCTREE))
     durations = [1000 // fps] * len(images)
     durations[-1] += round(hold_seconds * 1000)
     images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
@@ -497,15 +493,7 @@ def save_learning_animation(
         extend="both",
     )
     figure.suptitle(title, fontweight="bold", y=0.985)
-    figure.legend(
-        handles=[
-            Patch(color="dimgray", label="cliff"),
-            Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
-            Patch(color="none", label="S start, G goal"),
-        ],
-        loc="lower center",
-        ncols=3,
-    )
+    _grid_legend(figure)
     changing = [image, arrows, marks, start_label]
     for artist in changing:
         artist.set_animated(True)  # left out of the background, drawn per frame

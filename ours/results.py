@@ -1,4 +1,4 @@
-"""What a run gives back, where the article only prints: the best network seen (it saves the last), the history, the progress bar."""
+"""What a run returns (the article prints): best network, not the last; history; progress bar."""
 
 import copy
 from dataclasses import dataclass, field
@@ -46,10 +46,11 @@ class QValueRecorder:
 
 
 class BestNetwork:
-    """A copy of the policy network as it was when its greedy walk from the start was the shortest so far.
+    """A copy of the policy network from when its greedy walk from the start was the shortest yet.
 
-    The learner oscillates, and the network after the last optimize step may loop (README, Deviations).
-    The walk is taken on the environment's transition table: exact, since the grid is deterministic.
+    The learner oscillates, and the network after the last optimize step may loop (README,
+    Deviations). The walk is taken on the environment's transition table: exact, since the grid is
+    deterministic.
     """
 
     def __init__(self, policy_dqn: nn.Module, env: gym.Env):
@@ -70,8 +71,9 @@ class BestNetwork:
         return None if self.episode is None else self.dqn.state_dict()
 
     def keep_if_best(self, greedy_actions: list[int], episode: int, q_values: np.ndarray) -> None:
-        """Copy the policy network if its greedy walk is as short as the shortest so far (the latest wins
-        a tie); record the walk's length, inf if it does not reach the goal, and the Q-values."""
+        """Copy the policy network if its greedy walk is as short as the shortest so far (the latest
+        wins a tie); record the walk's length, inf if it does not reach the goal, and the
+        Q-values."""
         self._recorder.record(q_values)
         path = greedy_walk(greedy_actions, self._next_states, self._rewards)
         self.history["walk_lengths"].append(float("inf") if path is None else len(path) - 1)
@@ -85,8 +87,8 @@ class BestNetwork:
 
 
 class MostValuableNetwork(BestNetwork):
-    """On the slippery grid: a copy of the policy network as it was when its greedy policy was worth the
-    most from the start, exactly, over every outcome of every move (README, The slippery cliff).
+    """On the slippery grid: a copy of the policy network as it was when its greedy policy was worth
+    the most from the start, exactly, over every outcome of every move (README, The slippery cliff).
 
     A greedy walk there goes a different way each time, so it cannot rank the networks; the expected
     discounted return under the article's rewards can, and V*(start) is its ceiling.
@@ -112,8 +114,9 @@ class MostValuableNetwork(BestNetwork):
         )
 
     def keep_if_best(self, greedy_actions: list[int], episode: int, q_values: np.ndarray) -> None:
-        """Copy the policy network if its greedy policy is worth at least as much from the start as the best
-        so far and more than nothing (the latest wins a tie); record that value and the Q-values."""
+        """Copy the policy network if its greedy policy is worth at least as much from the start as
+        the best so far and more than nothing (the latest wins a tie); record that value and the
+        Q-values."""
         self._recorder.record(q_values)
         value = float(
             policy_values(self._outcomes, self._discount_factor, greedy_actions)[START_STATE]
@@ -127,7 +130,8 @@ class MostValuableNetwork(BestNetwork):
 def best_network_keeper(
     policy_dqn: nn.Module, env: gym.Env, slippery: bool, discount_factor: float, process_episode
 ) -> BestNetwork:
-    """What keeps the best network: the shortest greedy walk, or on the slippery grid the most valuable policy."""
+    """What keeps the best network: the shortest greedy walk, or on the slippery grid the most
+    valuable policy."""
     if slippery:
         return MostValuableNetwork(policy_dqn, env, discount_factor, process_episode)
     return BestNetwork(policy_dqn, env)
@@ -137,9 +141,8 @@ def best_network_keeper(
 class TrainingResult:
     """What train() learned and how: the network to save and the history of every episode played."""
 
-    policy_state: (
-        dict | None
-    )  # state_dict of the best network seen; None if none walked to the goal
+    # state_dict of the best network seen; None if none walked to the goal
+    policy_state: dict | None
     saved_episode: int | None  # 1-based number of the episode after which that network was taken
     saved_path_length: int | None  # steps its greedy walk takes from start to goal
     last_policy_state: dict  # state_dict of the network after the last episode (the article's)
@@ -148,8 +151,8 @@ class TrainingResult:
     epsilon_history: np.ndarray  # per learning episode: epsilon after its decay (the article's)
     loss_history: np.ndarray  # per learning episode: the loss of its optimize step
     walk_lengths: np.ndarray  # per learning episode: the greedy walk's steps after it, inf if none
-    # slippery grid (where walk_lengths is empty): per learning episode, the greedy policy's exact value
-    # from the start, and the ceiling of that value, V*(start)
+    # slippery grid (where walk_lengths is empty): per learning episode, the greedy policy's exact
+    # value from the start, and the ceiling of that value, V*(start)
     start_values: np.ndarray = ()
     v_star: float | None = None
     # for the learning animation: the optimize steps recorded (0-based, as in epsilon_history) and

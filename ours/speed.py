@@ -1,4 +1,4 @@
-"""The speed-ups the article's code lacks (README, Speed): one torch thread, fused Adam, every state's Q-values in one pass, weight copies in place."""
+"""Speed-ups the article lacks (README, Speed): 1 thread, fused Adam, one-pass Q, in-place copy."""
 
 import functools
 
@@ -11,7 +11,8 @@ def on_one_torch_thread(method):
     """Run ``method`` on one torch thread and give the caller's setting back afterwards.
 
     The network is tiny: a second thread costs more than it saves, and far more when the other core
-    is busy (3000 episodes took 28 s on two threads against 6.8 s on one, with the other core loaded).
+    is busy (3000 episodes took 28 s on two threads against 6.8 s on one, with the other core
+    loaded).
     """
 
     @functools.wraps(method)
@@ -67,8 +68,8 @@ def weights_of(dqn: nn.Module) -> list[torch.Tensor]:
 
 
 def copy_weights(source: list[torch.Tensor], destination: list[torch.Tensor]) -> None:
-    """The article's ``destination.load_state_dict(source.state_dict())``, copied tensor by tensor in
-    place between the ``weights_of`` two networks: the same weights in 4 us instead of 40 us here
+    """The article's ``destination.load_state_dict(source.state_dict())``, copied tensor by tensor
+    in place between the ``weights_of`` two networks: the same weights in 4 us instead of 40 us here
     (``load_state_dict`` walks the modules and checks every key; README, Deviations, has the timeit
     commands), and this runs after nearly every episode (target sync and best-network snapshot)."""
     for source_tensor, destination_tensor in zip(source, destination):

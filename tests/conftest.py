@@ -13,10 +13,32 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from replay_memory import Transition  # noqa: E402
 
 torch.set_num_threads(1)
 
 SHIPPED_MODEL = ROOT / "cliff_walking_dql.pt"
+
+
+def run_headless(model, *flags) -> int:
+    """``python cliff_walking_dqn.py --model MODEL --render none FLAGS``, in this process."""
+    import cliff_walking_dqn
+
+    return cliff_walking_dqn.main(["--model", str(model), "--render", "none", *flags])
+
+
+def random_mini_batch(rng, size=32):
+    """``size`` transitions of random states, actions and rewards, about 3 in 10 terminal."""
+    return [
+        Transition(
+            rng.randrange(48),
+            rng.randrange(4),
+            rng.randrange(48),
+            rng.randrange(2),
+            rng.random() < 0.3,
+        )
+        for _ in range(size)
+    ]
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The command line: headless runs of the shipped model, and flags refused before any work starts."""
+"""The command line: headless runs of the shipped model, and flags refused before any work."""
 
 import subprocess
 import sys
@@ -7,7 +7,7 @@ import pytest
 
 import cliff_walking_dqn
 from ours import command_line
-from conftest import ROOT, SHIPPED_MODEL
+from conftest import ROOT, SHIPPED_MODEL, run_headless
 
 
 def run(args, env):
@@ -40,9 +40,8 @@ def test_test_only_without_rendering(headless_env, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "C  C  C" not in done.stdout
     assert "Success rate: 100.0 %" in done.stdout
-    assert (
-        tmp_path / "cliff_walking_dqn_test.gif"
-    ).stat().st_size > 0  # drawn by pygame, off screen
+    # drawn by pygame, off screen
+    assert (tmp_path / "cliff_walking_dqn_test.gif").stat().st_size > 0
     assert done.stderr == ""  # nor does SDL complain about the missing display on the way
 
 
@@ -108,20 +107,9 @@ def test_missing_model_file_is_refused_before_any_work(tmp_path, capsys):
 
 def test_seeded_run_prints_where_the_saved_network_comes_from(tmp_path, capsys):
     model = tmp_path / "model.pt"
-    code = cliff_walking_dqn.main(
-        [
-            "--seed",
-            "6",
-            "--episodes",
-            "500",
-            "--model",
-            str(model),
-            "--render",
-            "none",
-            "--test-episodes",
-            "5",
-            "--no-plots",  # the pictures' tests draw them
-        ]
+    # --no-plots: the pictures' tests draw them
+    code = run_headless(
+        model, "--seed", "6", "--episodes", "500", "--test-episodes", "5", "--no-plots"
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -134,19 +122,7 @@ def test_seeded_run_prints_where_the_saved_network_comes_from(tmp_path, capsys):
 def test_a_run_that_finds_no_path_says_so_and_keeps_the_old_model(tmp_path, capsys):
     model = tmp_path / "model.pt"
     model.write_bytes(SHIPPED_MODEL.read_bytes())
-    code = cliff_walking_dqn.main(
-        [
-            "--seed",
-            "6",
-            "--episodes",
-            "300",
-            "--model",
-            str(model),
-            "--render",
-            "none",
-            "--no-plots",
-        ]
-    )
+    code = run_headless(model, "--seed", "6", "--episodes", "300", "--no-plots")
     error = capsys.readouterr().err
     assert code == 1
     assert error.startswith("Training failed: no network walked from start to goal")

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import cliff_walking_dqn
+from conftest import run_headless
 from ours import plots
 from cliff_walking_dqn import CliffWalkingDQN
 from ours.command_line import parse_args
@@ -97,9 +98,8 @@ def test_a_bad_value_is_refused_in_one_line_before_training(
     assert stopped.value.code == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1
-    assert (
-        named in error and allowed in error and flags[1] in error
-    )  # the flag, the range, the value
+    # the flag, the range, the value
+    assert named in error and allowed in error and flags[1] in error
     assert "Traceback" not in error
     assert not trained_agent and not (tmp_path / "m.pt").exists()
 
@@ -143,21 +143,16 @@ def test_save_last_saves_the_network_of_the_last_optimize_step(monkeypatch, tmp_
 
     monkeypatch.setattr(CliffWalkingDQN, "_optimize", optimize)
     model = tmp_path / "last.pt"
-    code = cliff_walking_dqn.main(
-        [
-            "--seed",
-            "1",
-            "--episodes",
-            "500",
-            "--save-last",
-            "--model",
-            str(model),
-            "--render",
-            "none",
-            "--no-plots",
-            "--test-episodes",
-            "2",
-        ]
+    code = run_headless(
+        model,
+        "--seed",
+        "1",
+        "--episodes",
+        "500",
+        "--save-last",
+        "--no-plots",
+        "--test-episodes",
+        "2",
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -165,8 +160,8 @@ def test_save_last_saves_the_network_of_the_last_optimize_step(monkeypatch, tmp_
     assert all(torch.equal(saved[name], after_each_step[-1][name]) for name in saved)
     assert any(not torch.equal(saved[name], after_each_step[-2][name]) for name in saved)
     assert (
-        "the network after the last episode (--save-last, as the article does): its greedy walk does not reach"
-        in out
+        "the network after the last episode (--save-last, as the article does):"
+        " its greedy walk does not reach" in out
     )
     assert "The best network seen, of episode 933: its greedy walk takes 15 steps" in out
     assert "Success rate: 0.0 %" in out  # what the article would have saved, tested
@@ -180,23 +175,18 @@ def test_the_values_used_are_in_the_summary_and_the_picture_title(monkeypatch, t
         "plot_training",
         lambda result, path, settings: titles.append(settings) or real_plot(result, path, settings),
     )
-    code = cliff_walking_dqn.main(
-        [
-            "--seed",
-            "6",
-            "--episodes",
-            "500",
-            "--discount-factor",
-            "0.95",
-            "--model",
-            str(tmp_path / "m.pt"),
-            "--render",
-            "none",
-            "--test-episodes",
-            "1",
-            "--plots",
-            str(tmp_path),
-        ]
+    code = run_headless(
+        tmp_path / "m.pt",
+        "--seed",
+        "6",
+        "--episodes",
+        "500",
+        "--discount-factor",
+        "0.95",
+        "--test-episodes",
+        "1",
+        "--plots",
+        str(tmp_path),
     )
     out = capsys.readouterr().out
     expected = (

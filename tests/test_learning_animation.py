@@ -31,9 +31,8 @@ def test_the_recorder_keeps_every_step_then_every_other_one_without_copying():
     # 6 are held again: every 4th step is left
     assert recorder.steps == [0, 4, 8]
     assert all(recorder.q_values[i] is arrays[step] for i, step in enumerate(recorder.steps))
-    assert (
-        recorder.history["recorded_steps"] is recorder.steps
-    )  # TrainingResult gets the same lists
+    # TrainingResult gets the same lists
+    assert recorder.history["recorded_steps"] is recorder.steps
 
 
 def test_recording_leaves_the_weights_and_history_as_they_were(monkeypatch):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import random_mini_batch
 from ours import results
 from article_baseline import article_optimize, train_article_formulation
 from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input
@@ -68,31 +69,14 @@ def test_optimize_targets_match_values_worked_out_by_hand():
     )
     expected = torch.tensor(
         [
-            [
-                0.1,
-                GAMMA * 0.8,
-                0.3,
-                0.4,
-            ],  # other actions keep the target network's values for state 3
+            # other actions keep the target network's values for state 3
+            [0.1, GAMMA * 0.8, 0.3, 0.4],
             [0.1, 0.2, 1.0, 0.4],
             [0.0, 0.8, 0.6, 0.7],
         ]
     )
     torch.testing.assert_close(recorded[0], expected)
     assert target_q_values[3, 1] == np.float32(0.2)  # the table itself is left as it was
-
-
-def random_mini_batch(rng, size=32):
-    return [
-        Transition(
-            rng.randrange(48),
-            rng.randrange(4),
-            rng.randrange(48),
-            rng.randrange(2),
-            rng.random() < 0.3,
-        )
-        for _ in range(size)
-    ]
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -200,9 +184,8 @@ def test_copy_weights_gives_the_destination_network_the_source_networks_weights(
         assert source.state_dict().keys() == destination.state_dict().keys()
         for name, tensor in source.state_dict().items():
             assert torch.equal(tensor, destination.state_dict()[name])
-            assert (
-                tensor.data_ptr() != destination.state_dict()[name].data_ptr()
-            )  # a copy, not shared
+            # a copy, not shared
+            assert tensor.data_ptr() != destination.state_dict()[name].data_ptr()
         source.block_1.bias.add_(1.0)  # a later change of the source leaves the copy as it was
         assert not torch.equal(source(all_states), destination(all_states))
     assert all(parameter.requires_grad for parameter in destination.parameters())  # still trainable

@@ -10,7 +10,7 @@ from PIL import Image
 import cliff_walking_dqn
 from ours import command_line, plots, results
 from cliff_walking_dqn import CliffWalkingDQN
-from conftest import SHIPPED_MODEL
+from conftest import SHIPPED_MODEL, run_headless
 from ours.environment import STANDABLE_STATES, make_env
 from ours.exact_optimum import compare_with_optimum, optimal_q_values, transition_table
 from ours.model_file import load_model
@@ -88,21 +88,8 @@ def test_a_training_run_writes_the_four_pictures(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(command_line, "write_learning_animation", write)
     monkeypatch.setattr(plots, "save_learning_animation", save)
     model = tmp_path / "m.pt"
-    code = cliff_walking_dqn.main(
-        [
-            "--seed",
-            "6",
-            "--episodes",
-            "500",
-            "--model",
-            str(model),
-            "--render",
-            "none",
-            "--test-episodes",
-            "3",
-            "--plots",
-            str(tmp_path),
-        ]
+    code = run_headless(
+        model, "--seed", "6", "--episodes", "500", "--test-episodes", "3", "--plots", str(tmp_path)
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -116,10 +103,8 @@ def test_a_training_run_writes_the_four_pictures(tmp_path, capsys, monkeypatch):
         frame = make_env(render_mode="rgb_array")
         frame.reset()
         height, width, _ = frame.render().shape  # 768 x 256 from Gymnasium 1.0 on, 720 x 240 before
-        assert image.size == (
-            width,
-            height + plots.CAPTION_HEIGHT,
-        )  # the environment's frame and a caption
+        # the environment's frame and a caption
+        assert image.size == (width, height + plots.CAPTION_HEIGHT)
     assert f"Learning animation: {tmp_path / plots.LEARNING_GIF}" in out
     assert_animated_from_the_record_up_to_the_saved_network(tmp_path, model, **shown)
 
@@ -149,8 +134,9 @@ def assert_animated_from_the_record_up_to_the_saved_network(folder, model, resul
         for index in range(animation.n_frames):
             animation.seek(index)
             durations.append(animation.info["duration"])
+    # the last frame, the saved network, is held 3 s longer
     assert durations == [plots.LEARNING_FRAME_MS] * (len(frames) - 1) + [
-        plots.LEARNING_FRAME_MS + 3000  # the saved network, held
+        plots.LEARNING_FRAME_MS + 3000
     ]
 
 
@@ -182,20 +168,7 @@ def test_moving_average():
 
 def test_a_failed_training_writes_its_picture_and_says_where(tmp_path, capsys):
     model = tmp_path / "m.pt"
-    code = cliff_walking_dqn.main(
-        [
-            "--seed",
-            "6",
-            "--episodes",
-            "300",
-            "--model",
-            str(model),
-            "--render",
-            "none",
-            "--plots",
-            str(tmp_path),
-        ]
-    )
+    code = run_headless(model, "--seed", "6", "--episodes", "300", "--plots", str(tmp_path))
     captured = capsys.readouterr()
     assert code == 1
     assert captured.err.startswith("Training failed")

@@ -14,29 +14,14 @@ from ours import plots
 from ours.exact_optimum import greedy_walk, optimal_q_values, transition_table
 from ours.results import TrainingFailed
 
-OPTIMAL_PATH = [
-    36,
-    24,
-    25,
-    26,
-    27,
-    28,
-    29,
-    30,
-    31,
-    32,
-    33,
-    34,
-    35,
-    47,
-]  # up, eleven times right, down
+# up, eleven times right, down
+OPTIMAL_PATH = [36, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 47]
 GAMMA = CliffWalkingDQN().discount_factor
 
 
 def test_a_seeded_run_walks_the_optimal_path_and_agrees_with_q_star_along_it():
-    Q_matrix = q_learning.train(
-        seed=0
-    ).Q_matrix  # the default 3000 learning episodes: half a second
+    # the default 3000 learning episodes: half a second
+    Q_matrix = q_learning.train(seed=0).Q_matrix
     assert (
         greedy_walk(np.argmax(Q_matrix, axis=1).tolist(), *transition_table(make_env()))
         == OPTIMAL_PATH
@@ -45,9 +30,8 @@ def test_a_seeded_run_walks_the_optimal_path_and_agrees_with_q_star_along_it():
     for state in OPTIMAL_PATH[:-1]:
         action = np.argmax(Q_matrix[state])
         assert q_star[state, action] == q_star[state].max(), state  # an optimal action
-        assert Q_matrix[state, action] == pytest.approx(q_star[state, action], abs=1e-3), (
-            state
-        )  # and its value
+        # and its value
+        assert Q_matrix[state, action] == pytest.approx(q_star[state, action], abs=1e-3), state
 
 
 def test_the_same_seed_gives_the_same_table():
@@ -71,9 +55,8 @@ def test_the_update_follows_the_formula_on_hand_made_transitions():
     q_learning.update(Q_matrix, 35, 2, 1, 47, True, lr=0.5, discount_factor=GAMMA)  # the goal
     assert Q_matrix[35, 2] == pytest.approx(0.5 * 0 + 0.5 * 1)  # the reward alone
     Q_matrix[24, 2] = 0.2
-    q_learning.update(
-        Q_matrix, 24, 2, 0, 36, True, lr=0.5, discount_factor=GAMMA
-    )  # a fall, back on the start
+    # a fall, back on the start
+    q_learning.update(Q_matrix, 24, 2, 0, 36, True, lr=0.5, discount_factor=GAMMA)
     assert Q_matrix[24, 2] == pytest.approx(0.5 * 0.2 + 0.5 * 0)  # the start's values do not count
 
 
@@ -87,9 +70,8 @@ def test_the_table_processes_rewards_with_the_dqns_method(monkeypatch):
 
     monkeypatch.setattr(CliffWalkingDQN, "_process_episode", staticmethod(recording))
     result = q_learning.train(episodes=5, seed=0)
-    assert (
-        len(calls) == sum(result.steps_per_episode) > 0
-    )  # every step of every episode, exploring ones too
+    # every step of every episode, exploring ones too
+    assert len(calls) == sum(result.steps_per_episode) > 0
 
 
 def test_with_one_seed_both_learners_explore_the_same_episodes_until_the_first_goal():
@@ -97,9 +79,8 @@ def test_with_one_seed_both_learners_explore_the_same_episodes_until_the_first_g
     table = q_learning.train(episodes=1, seed=6)
     try:
         network = CliffWalkingDQN(seed=6).train(1)
-    except (
-        TrainingFailed
-    ) as failed:  # one learning episode rarely leaves a network that walks to the goal
+    # one learning episode rarely leaves a network that walks to the goal
+    except TrainingFailed as failed:
         network = failed.result
     assert len(table.steps_per_episode) == len(network.steps_per_episode) > 1
     assert table.steps_per_episode == network.steps_per_episode.tolist()
@@ -107,7 +88,8 @@ def test_with_one_seed_both_learners_explore_the_same_episodes_until_the_first_g
 
 
 def test_python_q_learning_py_runs_end_to_end(headless_env, tmp_path):
-    """Train, test, compare with Q*: the test above checks the table itself, this one the script around it."""
+    """Train, test, compare with Q*: the test above checks the table itself, this one the script
+    around it."""
     done = subprocess.run(
         [
             sys.executable,
@@ -175,12 +157,8 @@ def test_the_benchmark_counts_episodes_and_steps_to_the_first_optimal_walk():
         Q_matrix=None,
         rewards_per_episode=[0, 0, 1, 0, 1, 1],
         steps_per_episode=[100, 40, 30, 20, 14, 13],
-        walk_lengths=[
-            float("inf"),
-            15,
-            13,
-            15,
-        ],  # the last four episodes learned; the third of them was optimal
+        # the last four episodes learned; the third of them was optimal
+        walk_lengths=[float("inf"), 15, 13, 15],
     )
     q_star = optimal_q_values(GAMMA, CliffWalkingDQN._process_episode)
     counted = summary(history, q_star, 13, 0.5, q_star)

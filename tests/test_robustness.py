@@ -1,4 +1,4 @@
-"""Nothing the user does loses work or ends in a traceback: model files, interrupts, folders, windows."""
+"""No user action loses work or ends in a traceback: model files, interrupts, folders, windows."""
 
 import os
 import pickle
@@ -322,9 +322,8 @@ def test_esc_or_q_closes_the_window(display, monkeypatch, key, when):
     pygame = display
     real_get = pygame.event.get
     looks = []
-    closing_look = (
-        2 if when == "during the replay" else 5
-    )  # the replay looks three times, then the hold
+    # the replay looks three times, then the hold
+    closing_look = 2 if when == "during the replay" else 5
 
     def get(*args, **kwargs):
         looks.append(time.monotonic())

@@ -1,5 +1,4 @@
-"""The slippery cliff: the exact optimum over every outcome of each move, --slippery end to end, and the
-deterministic grid as the special case it stays."""
+"""The slippery cliff: Q* over every slip, --slippery end to end, the plain grid a special case."""
 
 import gymnasium as gym
 import numpy as np
@@ -31,7 +30,7 @@ process_episode = CliffWalkingDQN._process_episode
 
 
 def three_state_chain() -> Outcomes:
-    """State 0: action 0 moves to state 1; action 1 is a coin flip that ends the episode with 1 or 0.
+    """State 0: action 0 moves to state 1; action 1 is a coin flip ending the episode with 1 or 0.
     State 1: action 0 ends it with 1 (probability 0.8) or goes back to state 0; action 1 stays put.
     State 2 is never reached. Two outcomes per move (a probability 0 pads the one-outcome moves)."""
     return Outcomes(
@@ -58,18 +57,12 @@ def test_value_iteration_on_a_three_state_chain_matches_values_worked_out_by_han
 @pytest.mark.parametrize(
     "actions, gamma, expected",
     [
-        (
-            [1, 0, 0],
-            0.9,
-            [0.5, 0.8 + 0.18 * 0.5, 0],
-        ),  # the coin at state 0: V1 = 0.8 + 0.2 * 0.9 * 0.5
+        # the coin at state 0: V1 = 0.8 + 0.2 * 0.9 * 0.5
+        ([1, 0, 0], 0.9, [0.5, 0.8 + 0.18 * 0.5, 0]),
         ([1, 0, 0], 1.0, [0.5, 0.8 + 0.2 * 0.5, 0]),
         ([0, 0, 0], 1.0, [1, 1, 0]),  # undiscounted, the episode ends with 1 sooner or later
-        (
-            [0, 1, 0],
-            1.0,
-            [0, 0, 0],
-        ),  # state 1 stays put forever: no episode ever ends, nothing is earned
+        # state 1 stays put forever: no episode ever ends, nothing is earned
+        ([0, 1, 0], 1.0, [0, 0, 0]),
     ],
 )
 def test_policy_evaluation_on_the_chain_matches_values_worked_out_by_hand(actions, gamma, expected):
@@ -112,9 +105,8 @@ def test_the_optimal_slippery_policy_keeps_off_the_edge_and_its_value_is_v_star(
         policy_values(outcomes, gamma, optimal)[:37], q_star[:37].max(axis=1), atol=1e-10
     )
     assert q_star[START_STATE].max() == pytest.approx(v_star, abs=5e-5 if gamma == 0.9 else 5e-3)
-    assert (
-        optimal[START_STATE] == LEFT
-    )  # into the wall: it can only slip upwards, never into the cliff
+    # into the wall: it can only slip upwards, never into the cliff
+    assert optimal[START_STATE] == LEFT
     assert optimal[24:35].tolist() == [UP] * 11  # the row above the cliff steps away from it
     assert success_within(outcomes, optimal, 10_000) == pytest.approx(1)  # it never falls
 
@@ -131,9 +123,8 @@ def test_on_the_deterministic_grid_a_policys_value_and_success_follow_its_walk()
 def test_slippery_without_a_gymnasium_that_has_it_exits_2_in_one_line(
     monkeypatch, capsys, tmp_path
 ):
-    monkeypatch.delitem(
-        gym.registry, SLIPPERY_ID, raising=False
-    )  # as under the article's pin, Gymnasium 0.29.1
+    # as under the article's pin, Gymnasium 0.29.1
+    monkeypatch.delitem(gym.registry, SLIPPERY_ID, raising=False)
     assert (
         cliff_walking_dqn.main(["--slippery", "--model", str(tmp_path / "m.pt"), "--no-plots"]) == 2
     )
@@ -187,15 +178,15 @@ def test_a_slippery_test_episode_replays_with_its_slips(capsys):
     steps = len(result.actions)  # each step says what the agent chose, as the GIF does
     first = f"step 1 of {steps}: chose {ACTION_NAMES[result.actions[0]]}"
     assert any(line.startswith(first) for line in out.splitlines())
-    replayed = [
-        sum(rows[i : i + 4], []).index("x") for i in range(0, len(rows), 4)
-    ]  # where the agent stands
+    # where the agent stands
+    replayed = [sum(rows[i : i + 4], []).index("x") for i in range(0, len(rows), 4)]
     assert replayed == result.path
     deterministic = make_env().unwrapped.P
+    # it slipped
     assert any(
         deterministic[s][a][0][1] != t
         for s, a, t in zip(result.path, result.actions, result.path[1:])
-    )  # it slipped
+    )
 
 
 @needs_slippery
@@ -261,11 +252,11 @@ def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, caps
 
 
 def test_default_runs_do_not_touch_the_slippery_grid(monkeypatch, tmp_path):
-    """Without --slippery the agent is the deterministic one, and training never asks for the slippery grid."""
+    """Without --slippery the agent is the deterministic one, and training never asks for the
+    slippery grid."""
     monkeypatch.delitem(gym.registry, SLIPPERY_ID, raising=False)
-    with pytest.raises(
-        TrainingFailed
-    ) as failure:  # 20 episodes are too few: what matters is what it recorded
+    # 20 episodes are too few: what matters is what it recorded
+    with pytest.raises(TrainingFailed) as failure:
         CliffWalkingDQN(seed=6).train(20)
     result = failure.value.result
     assert (

@@ -9,9 +9,8 @@ import torch
 import cliff_walking_dqn
 from ours import speed
 from cliff_walking_dqn import CliffWalkingDQN
-from conftest import SHIPPED_MODEL
+from conftest import SHIPPED_MODEL, random_mini_batch
 from nn_model import DQN
-from replay_memory import Transition
 from ours.results import TrainingFailed
 
 
@@ -57,19 +56,6 @@ def test_test_runs_on_one_thread_and_gives_the_callers_setting_back(two_threads,
     assert torch.get_num_threads() == 2
 
 
-def random_mini_batch(rng, size=32):
-    return [
-        Transition(
-            rng.randrange(48),
-            rng.randrange(4),
-            rng.randrange(48),
-            rng.randrange(2),
-            rng.random() < 0.3,
-        )
-        for _ in range(size)
-    ]
-
-
 @pytest.mark.skipif(
     not speed.fused_adam_available(), reason="this torch has no fused Adam on the CPU"
 )
@@ -95,7 +81,7 @@ def test_fused_and_ordinary_adam_make_the_same_update():
 
 
 def test_training_runs_where_torch_has_no_fused_adam_on_the_cpu(monkeypatch):
-    """torch 2.3 (the article's pin) refuses fused=True on the CPU: training falls back to ordinary Adam."""
+    """torch 2.3 (the article's pin) refuses fused=True on the CPU: training uses ordinary Adam."""
     monkeypatch.setattr(cliff_walking_dqn, "fused_adam_available", lambda: False)
     optimizers = []
     real_optimize = CliffWalkingDQN._optimize

@@ -38,9 +38,8 @@ def test_history_has_one_entry_per_episode_played_or_learned(seed_6_run):
     assert len(result.rewards_per_episode) - 500 == result.first_goal_episode - 1
     assert not result.rewards_per_episode[: result.first_goal_episode - 1].any()
     assert np.isnan(result.per_episode(result.loss_history)[: result.first_goal_episode - 1]).all()
-    assert result.epsilon_history[-1] == pytest.approx(
-        0, abs=1e-9
-    )  # linear decay over the counted episodes
+    # linear decay over the counted episodes
+    assert result.epsilon_history[-1] == pytest.approx(0, abs=1e-9)
     assert np.diff(result.epsilon_history) == pytest.approx(-1 / 500)
     assert (result.steps_per_episode <= CliffWalkingDQN().max_episode_steps).all()
 
