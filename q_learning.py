@@ -1,11 +1,11 @@
-"""The previous article's Q matrix on this cliff, DQN's rules: the table the network replaces.
+"""The previous article's Q matrix on this cliff under the DQN's rules: what the network replaces.
 
 ``python q_learning.py`` trains the Q matrix with tabular Q-learning, tests it and compares it with
 the exact optimum Q*, as ``python cliff_walking_dqn.py`` does for the network; ``--help`` lists the
 flags. Everything but the learner is the DQN's: the environment and its episode cap, the reward
 processing (``CliffWalkingDQN._process_episode``), the seeding, the linear epsilon decay over the
-episodes that learn, the discount factor, and Q*. README, "The Q matrix the network replaces",
-puts the two side by side (``benchmarks/table_vs_network.py``).
+episodes that learn, the discount factor, and Q*. docs/q_matrix.md puts the two side by side
+(``benchmarks/table_vs_network.py``).
 """
 
 import argparse

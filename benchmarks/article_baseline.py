@@ -1,13 +1,13 @@
 """The article's per-sample formulation of training, kept as the baseline ours is measured against.
 
-The article runs the policy network once per greedy step, and in each optimize step it runs three
-forward passes per sample of the mini-batch (policy on s, target on s', target on s) before stacking
-them. This module does the same, inside the same episode loop as ``CliffWalkingDQN.train`` (same
-step cap, same exploration budget, same choice of the network to keep, same random draws in the same
-order), so that a run here and a run there with one seed learn the same thing and differ only in how
-the arithmetic is organised. The tests use ``article_optimize`` to check that our batched
-``_optimize`` computes the same loss and gradients.
-"""
+The article runs the policy network once per greedy step, and in each optimize step it runs two or
+three forward passes per sample of the mini-batch (policy on s, target on s, and target on s' for a
+sample that is not terminal) before stacking them. This module does the same, inside the same
+episode loop as ``CliffWalkingDQN.train`` (same step cap, same exploration budget, same choice of
+the network to keep, same random draws in the same order), so that a run here and a run there with
+one seed learn the same thing and differ only in how the arithmetic is organised. The tests use
+``article_optimize`` to check that our batched ``_optimize`` computes the same loss and
+gradients."""
 
 import random
 

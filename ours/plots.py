@@ -3,7 +3,7 @@
 Drawn on matplotlib's ``Figure`` directly (no pyplot), so they need no display. The numbers come
 from cliff_walking_dqn.py and command_line.py; this module only draws them. Each layout is fixed
 rather than computed by matplotlib's layout engines, and the GIF is drawn with Pillow: that brings
-the pictures of a run from about 2 s to under 1 s (README, "What a run shows"). The Q matrix beside
+the pictures of a run from about 2 s to under 1 s (benchmarks/time_pictures.py). The Q matrix beside
 the network is the picture of benchmarks/table_vs_network.py.
 """
 

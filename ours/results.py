@@ -88,7 +88,7 @@ class BestNetwork:
 
 class MostValuableNetwork(BestNetwork):
     """On the slippery grid: a copy of the policy network as it was when its greedy policy was worth
-    the most from the start, exactly, over every outcome of every move (README, The slippery cliff).
+    the most from the start, exactly, over every outcome of every move (docs/slippery.md).
 
     A greedy walk there goes a different way each time, so it cannot rank the networks; the expected
     discounted return under the article's rewards can, and V*(start) is its ceiling.

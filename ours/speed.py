@@ -1,4 +1,4 @@
-"""Speed-ups the article lacks (README, Speed): 1 thread, fused Adam, one-pass Q, in-place copy."""
+"""The speed-ups (docs/speed.md): one torch thread, fused Adam, all Q-values in a pass, copies."""
 
 import functools
 
@@ -11,8 +11,7 @@ def on_one_torch_thread(method):
     """Run ``method`` on one torch thread and give the caller's setting back afterwards.
 
     The network is tiny: a second thread costs more than it saves, and far more when the other core
-    is busy (3000 episodes took 28 s on two threads against 6.8 s on one, with the other core
-    loaded).
+    is busy (``benchmarks/thread_cost.py``; its figures are in docs/speed.md).
     """
 
     @functools.wraps(method)
@@ -69,8 +68,8 @@ def weights_of(dqn: nn.Module) -> list[torch.Tensor]:
 
 def copy_weights(source: list[torch.Tensor], destination: list[torch.Tensor]) -> None:
     """The article's ``destination.load_state_dict(source.state_dict())``, copied tensor by tensor
-    in place between the ``weights_of`` two networks: the same weights in 4 us instead of 40 us here
-    (``load_state_dict`` walks the modules and checks every key; README, Deviations, has the timeit
-    commands), and this runs after nearly every episode (target sync and best-network snapshot)."""
+    in place between the ``weights_of`` two networks: the same weights in about 4 us instead of 41
+    us here (``load_state_dict`` walks the modules and checks every key; docs/speed.md has the
+    timeit commands), and this runs after nearly every episode (target sync, best-network copy)."""
     for source_tensor, destination_tensor in zip(source, destination):
         destination_tensor.copy_(source_tensor)
