@@ -78,15 +78,18 @@ def _script() -> str:
 
 
 def _pickle_calls_code(path: Path) -> bool:
-    """Whether the file is a plain pickle that imports or calls something; read, never run."""
+    """Whether the file is a plain pickle that imports or calls something; read, never run.
+
+    Only a whole pickle counts, read to its STOP at the end of the file: random bytes often start
+    like one (1 file of 80 in 4096 random bytes), and are corrupt, not code.
+    """
     try:
         with open(path, "rb") as file:
-            return any(
-                op.name in ("GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ")
-                for op, _, _ in pickletools.genops(file)
-            )
+            names = {op.name for op, _, _ in pickletools.genops(file)}
+            whole = file.read(1) == b""
     except Exception:  # not a pickle at all
         return False
+    return whole and bool(names & {"GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ"})
 
 
 def _describe(shapes: dict | None) -> str:

@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import random
 import signal
 import subprocess
 import sys
@@ -46,7 +47,7 @@ def write_bad_model(kind, path, marker):
     elif kind == "truncated":
         path.write_bytes(good[: len(good) // 2])
     elif kind == "random bytes":
-        path.write_bytes(os.urandom(4096))
+        path.write_bytes(os.urandom(4096))  # new bytes each run: the message must not vary
     elif kind == "text":
         path.write_text("these are not the weights you are looking for\n")
     elif kind == "runs code":
@@ -345,3 +346,12 @@ def test_other_keys_do_not_close_the_window(display, monkeypatch):
         pygame.event, "get", lambda *_: [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_SPACE)]
     )
     assert episode_replay._window_closed() is False
+
+
+def test_random_bytes_that_start_like_a_pickle_are_called_corrupt_not_code(tmp_path, capsys):
+    """Random bytes whose first opcodes import something (seed 69 of random.Random) are a corrupt
+    file, not a pickle that would run code: only a whole pickle counts."""
+    model = tmp_path / "model.pt"
+    model.write_bytes(random.Random(69).randbytes(4096))
+    assert cliff_walking_dqn.main(["--test-only", "--model", str(model), "--no-plots"]) == 2
+    assert "not a readable PyTorch weights file" in capsys.readouterr().err
