@@ -198,8 +198,8 @@ class CliffWalkingDQN:
 
                     # ours: best network (a copy when the greedy walk is the shortest so far)
                     best.keep_if_best(greedy_actions, len(rewards_per_episode), policy_q_values)
-                elif len(rewards_per_episode) == self.max_exploration_episodes:
-                    break  # ours: exploration (the goal was never reached)
+                elif len(rewards_per_episode) == self.max_exploration_episodes:  # ours: exploration
+                    break  # the goal was never reached: give up
                 progress.show(epsilon_history, rewards_per_episode)  # ours: exploration
         env.close()  # ours: small fixes (closed, as the article's test closes its environment)
 
@@ -210,8 +210,8 @@ class CliffWalkingDQN:
             rewards_per_episode, steps_per_episode, epsilon_history, loss_history,
             **best.history, save_last=self.save_last,
         )
-        if result.state_to_save is None:
-            raise TrainingFailed(result)  # ours: best network (none walked: nothing to save)
+        if result.state_to_save is None:  # ours: best network (none walked: nothing to save)
+            raise TrainingFailed(result)
         # After training, save the policy network's weights (the article says so in its text)
         if self.model_file is not None:  # ours: model file (the caller's; None: not saved)
             # ours: small fixes (the repository's torch.save(policy_dqn.state_dict(), ...), written
