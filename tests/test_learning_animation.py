@@ -104,3 +104,5 @@ def test_q_learning_py_writes_its_animation_unless_told_not_to(no_plots, tmp_pat
     assert q_learning.main(flags) == 0
     written = {path.name for path in tmp_path.iterdir()}
     assert written == (set() if no_plots else {plots.Q_MATRIX_LEARNING_GIF, *q_learning.PICTURES})
+    if not no_plots:  # the table's policy picture and test episode, drawn for real
+        assert all((tmp_path / name).stat().st_size > 1000 for name in q_learning.PICTURES)
