@@ -3,7 +3,7 @@
 ``python q_learning.py`` trains the Q matrix with tabular Q-learning, tests it and compares it with
 the exact optimum Q*, as ``python cliff_walking_dqn.py`` does for the network; ``--help`` lists the
 flags. Everything but the learner is the DQN's: the environment and its episode cap, the reward
-processing (``CliffWalkingDQN._process_episode``), the seeding, the linear epsilon decay over the
+processing (``CliffWalkingDQN()._process_episode``), the seeding, the linear epsilon decay over the
 episodes that learn, the discount factor, and Q*. docs/q_matrix.md puts the two side by side
 (``benchmarks/table_vs_network.py``).
 """
@@ -27,8 +27,9 @@ from ours.command_line import (
     picture_folder, report_q_matrix_animation, report_test, whole_number,
 )
 from ours.environment import ACTION_NAMES, CLIFF_REWARD, GOAL_STATE, make_env, seed_everything
+from ours.episode_replay import play_episode
 from ours.exact_optimum import greedy_walk, optimal_q_values, transition_table
-from ours.results import QValueRecorder, TestResult
+from ours.results import MAX_EXPLORING_EPISODES, QValueRecorder, TestResult
 
 PICTURES = ("q_learning_policy.png", "q_learning_test.gif")  # the DQN's pictures, for the table
 # the DQN's settings, shared: discount_factor, max_episode_steps, the test's 50 steps
@@ -85,7 +86,7 @@ def train(episodes: int = 3000, lr: float = 0.5, seed: int | None = None) -> QLe
             else:
                 action = int(np.argmax(Q_matrix[state]))
             new_state, action_reward, terminated, truncated, _ = env.step(action)
-            terminated, reward = CliffWalkingDQN._process_episode(action_reward, new_state)
+            terminated, reward = RULES._process_episode(action_reward, new_state)
             # before the first goal this leaves the table at zero: nothing else pays
             update(Q_matrix, state, action, reward, new_state, terminated, lr, discount_factor)
             state = new_state
@@ -98,7 +99,7 @@ def train(episodes: int = 3000, lr: float = 0.5, seed: int | None = None) -> QLe
             path = greedy_walk(np.argmax(Q_matrix, axis=1).tolist(), next_states, env_rewards)
             walk_lengths.append(math.inf if path is None else len(path) - 1)
             recorder.record(Q_matrix.copy())  # a copy: the table changes in place
-        elif len(rewards_per_episode) == RULES.max_exploration_episodes:
+        elif len(rewards_per_episode) == MAX_EXPLORING_EPISODES:
             break  # the goal was never reached
     env.close()
     recorded = recorder.history
@@ -108,26 +109,21 @@ def train(episodes: int = 3000, lr: float = 0.5, seed: int | None = None) -> QLe
     )
 
 
-def test(Q_matrix: np.ndarray, episodes: int = 100) -> TestResult:
+def test(Q_matrix: np.ndarray, episodes: int = 100, seed: int | None = None) -> TestResult:
     """Greedy episodes with the table, as ``CliffWalkingDQN.test`` plays them with the network."""
     # the DQN's test stops after its 51st step
-    env = make_env(max_episode_steps=RULES.test_max_steps + 1)
+    env = make_env(max_episode_steps=RULES.test_max_steps + 1, seed=seed)
     num_success = 0
-    for episode in range(episodes):
+    for _ in range(episodes):
         state = env.reset()[0]
-        path, actions = [state], []
         terminated = truncated = fell = False
         while not (terminated or truncated or fell):
-            action = int(np.argmax(Q_matrix[state]))
-            state, reward, terminated, truncated, _ = env.step(action)
-            path.append(state)
-            actions.append(action)
+            state, reward, terminated, truncated, _ = env.step(int(np.argmax(Q_matrix[state])))
             fell = reward == CLIFF_REWARD
         num_success += state == GOAL_STATE
-        if episode == 0:
-            result = TestResult(success_rate=0.0, path=path, actions=actions, q_values=Q_matrix)
     env.close()
-    result.success_rate = num_success / episodes * 100
+    limit = RULES.test_max_steps + 1
+    result = TestResult(num_success / episodes * 100, episodes, Q_matrix, None, seed, False, limit)
     print(f"Success rate: {result.success_rate:.1f} %")
     return result
 
@@ -176,14 +172,17 @@ def main(argv=None) -> int:
             print(f"Played {played} episodes in {seconds:.1f} s:"
                   " the goal was never reached, so nothing was learned.")
         print("--- Test ---")
-        tested = test(result.Q_matrix)
+        tested = test(result.Q_matrix, seed=args.seed)
+        episode = play_episode(tested.greedy_actions, slippery=False, reset_seed=args.seed,
+                               step_limit=tested.step_limit)
         moves = ((ACTION_NAMES[action], len(list(repeats)))
-                 for action, repeats in groupby(tested.actions))
+                 for action, repeats in groupby(episode.actions))
         steps = (name if count == 1 else f"{name} x{count}" for name, count in moves)
         print(f"Path: {', '.join(steps)}")
-        report_test(tested, RULES, args, learner="Q matrix (tabular Q-learning)", pictures=PICTURES)
+        report_test(tested, RULES, args, None, learner="Q matrix (tabular Q-learning)",
+                    pictures=PICTURES)
         if args.plots and result.walk_lengths:
-            q_star = optimal_q_values(RULES.discount_factor, CliffWalkingDQN._process_episode)
+            q_star = optimal_q_values(RULES.discount_factor, RULES._process_episode)
             report_q_matrix_animation(result, q_star, args.plots)
     return errors.exit_status
 

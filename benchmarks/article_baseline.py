@@ -5,9 +5,9 @@ three forward passes per sample of the mini-batch (policy on s, target on s, and
 sample that is not terminal) before stacking them. This module does the same, inside the same
 episode loop as ``CliffWalkingDQN.train`` (same step cap, same exploration budget, same choice of
 the network to keep, same random draws in the same order), so that a run here and a run there with
-one seed learn the same thing and differ only in how the arithmetic is organised. The tests use
-``article_optimize`` to check that our batched ``_optimize`` computes the same loss and
-gradients."""
+one seed differ only in how the arithmetic is organised. The tests use ``article_optimize`` to
+check that our batched ``_optimize`` computes the same loss and gradients; docs/speed.md says how
+long two runs stay the same."""
 
 import random
 
@@ -16,20 +16,20 @@ import torch
 from torch import nn
 
 from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input
+from nn_model import DQN
 from ours.environment import make_env, seed_everything
 from ours.exact_optimum import greedy_walk, transition_table
-from nn_model import DQN
-from replay_memory import ReplayMemory, Transition
-from ours.speed import q_values_of
+from ours.results import MAX_EXPLORING_EPISODES
+from ours.speed import fused_adam_available, q_values_of
+from replay_memory import ReplayMemory
 
 
 def article_optimize(
-    agent: CliffWalkingDQN, num_states, mini_batch, policy_dqn, target_dqn, optimizer
+    agent: CliffWalkingDQN, num_states, mini_batch, policy_dqn, target_dqn
 ) -> float:
     """The article's ``_optimize``: a Python loop over the samples, three forward passes each.
 
-    The article's names and comments; the optimizer is passed in, where the article uses
-    ``self.optimizer``.
+    The article's names and comments; it returns the loss, as ours does.
     """
     # Prepare placeholders for target and actual q values
     current_q_list = []
@@ -40,12 +40,12 @@ def article_optimize(
         if terminated:
             # Agent either reached goal (reward = 1) or slipped off the cliff (reward = 0)
             # Target q value should be set to the reward.
-            target = torch.tensor([reward], dtype=torch.float32)
+            target = torch.tensor([reward])
         else:
             # The agent neither fell nor reached his goal
             with torch.no_grad():
                 target = (
-                    reward
+                    torch.tensor(reward)
                     + agent.discount_factor
                     * target_dqn(state_to_dqn_input(new_state, num_states)).max()
                 )
@@ -65,15 +65,16 @@ def article_optimize(
     # Compute loss for the whole minibatch
     loss = agent.loss_fn(torch.stack(current_q_list), torch.stack(target_q_list))
     # Optimize the model
-    optimizer.zero_grad()
+    agent.optimizer.zero_grad()
     loss.backward()
-    optimizer.step()
+    agent.optimizer.step()
     return loss.item()
 
 
 def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[dict, list[int]]:
-    """``CliffWalkingDQN.train``'s loop with the article's arithmetic; returns the kept network and
-    the length of every episode (for checking that both formulations played the same episodes)."""
+    """``CliffWalkingDQN.train``'s loop with the article's arithmetic: a forward pass for each
+    greedy action, ``article_optimize``. Returns the kept network and the length of every episode
+    played (for checking that both formulations played the same episodes)."""
     env = make_env(max_episode_steps=agent.max_episode_steps)
     num_states, num_actions = env.observation_space.n, env.action_space.n
     seed_everything(agent.seed, env)
@@ -84,10 +85,12 @@ def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[di
     target_dqn = DQN(in_states=num_states, out_actions=num_actions)
     target_dqn.load_state_dict(policy_dqn.state_dict())
     agent.loss_fn = nn.MSELoss()
-    optimizer = torch.optim.Adam(policy_dqn.parameters(), lr=agent.learning_rate)
+    agent.optimizer = torch.optim.Adam(
+        policy_dqn.parameters(), lr=agent.learning_rate, fused=fused_adam_available()
+    )
     best_length, best_state, episode_steps = None, None, []
     step_count = goals = learning_episodes = 0
-    while learning_episodes < episodes and len(episode_steps) < agent.max_exploration_episodes:
+    while learning_episodes < episodes and len(episode_steps) < MAX_EXPLORING_EPISODES:
         state = env.reset()[0]
         terminated = truncated = False
         reward = steps = 0
@@ -99,23 +102,20 @@ def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[di
                     action = policy_dqn(state_to_dqn_input(state, num_states)).argmax().item()
             new_state, action_reward, terminated, truncated, _ = env.step(action)
             terminated, reward = agent._process_episode(action_reward, new_state)
-            memory.append(Transition(state, action, new_state, reward, terminated))
+            memory.append((state, action, new_state, reward, terminated))
             state = new_state
             step_count += 1
             steps += 1
         episode_steps.append(steps)
         goals += reward
         if len(memory) > agent.mini_batch_size and goals > 0:
-            article_optimize(
-                agent,
-                num_states,
-                memory.sample(agent.mini_batch_size),
-                policy_dqn,
-                target_dqn,
-                optimizer,
-            )
+            mini_batch = memory.sample(agent.mini_batch_size)
+            article_optimize(agent, num_states, mini_batch, policy_dqn, target_dqn)
             learning_episodes += 1
             epsilon = max(epsilon - 1 / episodes, 0)
+            if step_count > agent.network_sync_rate:
+                target_dqn.load_state_dict(policy_dqn.state_dict())
+                step_count = 0
             # The same evaluation as ours (the article has none), so both keep the same network
             path = greedy_walk(
                 q_values_of(policy_dqn).argmax(axis=1).tolist(), next_states, rewards
@@ -123,8 +123,5 @@ def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[di
             if path is not None and (best_length is None or len(path) - 1 <= best_length):
                 best_length = len(path) - 1
                 best_state = {k: v.clone() for k, v in policy_dqn.state_dict().items()}
-            if step_count > agent.network_sync_rate:
-                target_dqn.load_state_dict(policy_dqn.state_dict())
-                step_count = 0
     env.close()
     return best_state, episode_steps

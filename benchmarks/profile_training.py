@@ -5,9 +5,10 @@
     python benchmarks/profile_training.py --torch-ops  # torch.profiler's table of torch's own calls
 
 Wraps each part of ``CliffWalkingDQN.train`` in a timer (the environment's calls, the replay memory,
-``_optimize`` and the torch calls inside it, the forward pass over all states, the weight copies,
-the greedy walk) and prints its total seconds, its calls and its cost per call; "rest of train" is
-the loop itself (epsilon-greedy, reward processing, bookkeeping). The timers add under 1 us a call.
+``_optimize`` and the torch calls inside it, the forward pass over all states, the target sync, the
+best network's copy, the greedy walk) and prints its total seconds, its calls and its cost per
+call; "rest of train" is the loop itself (epsilon-greedy, reward processing, bookkeeping). The
+timers add under 1 us a call.
 Costs per call are higher here than in a tight loop of the same call, because training alternates
 between Gymnasium, numpy and torch: that is the point of measuring them in place.
 """
@@ -61,10 +62,11 @@ TOP_LEVEL = [  # parts that do not overlap, in the order of the loop
     (ReplayMemory, "append", "memory.append"),
     (ReplayMemory, "sample", "memory.sample"),
     (cliff_walking_dqn.CliffWalkingDQN, "_optimize", "_optimize"),
-    (cliff_walking_dqn, "q_values_of", "q_values_of (all 48 states)"),
+    (results, "q_values_of", "q_values_of (all 48 states)"),
     (results, "greedy_walk", "greedy_walk"),
-    (cliff_walking_dqn, "copy_weights", "copy_weights"),  # the target sync
-    (results, "copy_weights", "copy_weights"),  # the best-network snapshot
+    (torch.nn.Module, "load_state_dict", "load_state_dict (the target sync)"),
+    (results.BestNetwork, "_keep", "the best network's copy"),
+    (results.TrainingHistory, "count_step", "history.count_step"),
 ]
 INSIDE_OPTIMIZE = [  # parts of _optimize
     (torch.nn.MSELoss, "forward", "  loss_fn"),

@@ -13,6 +13,7 @@ import numpy as np
 
 from nn_model import DQN
 from ours.environment import (
+    MAX_SEED,
     OPTIMAL_PATH_LENGTH,
     STANDABLE_STATES,
     START_STATE,
@@ -21,7 +22,7 @@ from ours.environment import (
     grid_cell,
     make_env,
 )
-from ours.episode_replay import has_display, show_episode, step_captions
+from ours.episode_replay import has_display, play_episode, show_episode, step_captions
 from ours.exact_optimum import (
     compare_with_optimum,
     optimal_q_values,
@@ -32,9 +33,8 @@ from ours.exact_optimum import (
 )
 from ours.model_file import MODEL_FILE, ModelFileError
 from ours.results import TestResult, TrainingFailed, TrainingInterrupted, TrainingResult
+from ours.settings import HYPERPARAMETERS, Rule
 from ours.speed import q_values_of
-
-MAX_SEED = 2**32 - 1  # numpy's limit
 
 
 class UserError(Exception):
@@ -48,61 +48,44 @@ class OneLineArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def flag_type(rule: Rule):
+    """An argparse type for a number under ``rule`` (ours/settings.py), refused in one line."""
+
+    def parse(text: str):
+        try:
+            value = rule.kind(text)
+        except ValueError:
+            wanted = "a whole number" if rule.kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got '{text}'") from None
+        try:
+            return rule.check("value", value)
+        except ValueError as error:  # "value must be ...": argparse names the flag
+            raise argparse.ArgumentTypeError(str(error).removeprefix("value ")) from None
+
+    return parse
+
+
 def whole_number(minimum: int, maximum: int | None = None):
     """An argparse type: a whole number within bounds, refused in one line otherwise."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            allowed = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-            raise argparse.ArgumentTypeError(f"must be {allowed}, got {value}")
-        return value
-
-    return parse
+    return flag_type(Rule(int, minimum, maximum))
 
 
-def real_number(minimum: float, maximum: float | None = None, minimum_allowed: bool = True):
-    """An argparse type: a finite number within bounds (the minimum itself allowed or not)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
-        too_low = value < minimum if minimum_allowed else value <= minimum
-        if not math.isfinite(value) or too_low or (maximum is not None and value > maximum):
-            lowest = f"at least {minimum:g}" if minimum_allowed else f"above {minimum:g}"
-            allowed = lowest if maximum is None else f"from {minimum:g} to {maximum:g}"
-            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text}")
-        return value
-
-    return parse
+def real_number(minimum: float, maximum: float | None = None):
+    """An argparse type: a finite number within bounds, refused in one line otherwise."""
+    return flag_type(Rule(float, minimum, maximum))
 
 
-# The hyperparameters a reader can change: the article's five, then the time limit, which is ours.
-HYPERPARAMETER_FLAGS = {
-    "learning_rate": (real_number(0, minimum_allowed=False), "LR", "Adam's step size"),
-    "discount_factor": (
-        real_number(0, 1),
-        "GAMMA",
-        "gamma, the weight of the next state's value in the target",
-    ),
+# What each hyperparameter flag's value is called in --help, and what it means.
+HYPERPARAMETER_HELP = {
+    "learning_rate": ("LR", "Adam's step size"),
+    "discount_factor": ("GAMMA", "gamma, the weight of the next state's value in the target"),
     "network_sync_rate": (
-        whole_number(0),
         "STEPS",
         "steps between two target-network syncs (0: after every learning episode)",
     ),
-    "replay_memory_size": (whole_number(1), "N", "transitions the replay memory keeps"),
-    "mini_batch_size": (
-        whole_number(1),
-        "N",
-        "transitions sampled for one optimize step (fewer than the memory holds)",
-    ),
+    "replay_memory_size": ("N", "transitions the replay memory keeps"),
+    "mini_batch_size": ("N", "transitions sampled for one optimize step (fewer than the memory)"),
     "max_episode_steps": (
-        whole_number(OPTIMAL_PATH_LENGTH),
         "STEPS",
         "time limit of a training episode (ours; at least the 13 of the optimal path)",
     ),
@@ -112,11 +95,11 @@ HYPERPARAMETER_FLAGS = {
 def add_hyperparameter_flags(parser: argparse.ArgumentParser, agent) -> None:
     """--learning-rate and the like, named after the agent's attributes, its values the defaults."""
     group = parser.add_argument_group("hyperparameters (defaults: the article's values)")
-    for name, (kind, metavar, meaning) in HYPERPARAMETER_FLAGS.items():
+    for name, (metavar, meaning) in HYPERPARAMETER_HELP.items():
         default = getattr(agent, name)
         group.add_argument(
             f"--{name.replace('_', '-')}",
-            type=kind,
+            type=flag_type(HYPERPARAMETERS[name]),
             default=default,
             metavar=metavar,
             help=f"{meaning} (default {default:g})",
@@ -131,7 +114,7 @@ def hyperparameters(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             f" --replay-memory-size ({args.replay_memory_size}),"
             f" which learning waits for the memory to exceed, got {args.mini_batch_size}"
         )
-    return {name: getattr(args, name) for name in HYPERPARAMETER_FLAGS}
+    return {name: getattr(args, name) for name in HYPERPARAMETERS}
 
 
 def describe(settings: dict) -> str:
@@ -147,9 +130,8 @@ def describe(settings: dict) -> str:
 
 
 def parse_args(argv=None, agent=None) -> argparse.Namespace:
-    """The flags; the hyperparameters' defaults are ``agent``'s. A run without --seed gets a random
-    seed, which the run prints; ``args.hyperparameters`` holds the values of the hyperparameter
-    flags."""
+    """The flags; the hyperparameters' defaults are ``agent``'s. ``args.hyperparameters`` holds the
+    values of the hyperparameter flags. Without --seed, training draws a seed and prints it."""
     parser = OneLineArgumentParser(
         description="Train a Deep Q-network on CliffWalking, save it, and test it."
     )
@@ -200,8 +182,6 @@ def parse_args(argv=None, agent=None) -> argparse.Namespace:
     args.hyperparameters = hyperparameters(parser, args)
     if args.slippery:
         args.hyperparameters["slippery"] = True
-    if args.seed is None:
-        args.seed = random.SystemRandom().randrange(MAX_SEED + 1)
     args.plots = picture_folder(args)
     return args
 
@@ -322,7 +302,7 @@ def report_training(result: TrainingResult, args: argparse.Namespace, process_ep
     """The summary of a training run, failed or not, with the values it used, and its pictures: the
     training curves and the learning animation (``process_episode``, the article's reward rule,
     gives the exact optimum the animation shows beside the network)."""
-    settings = describe({**args.hyperparameters, "episodes": args.episodes, "seed": args.seed})
+    settings = describe({**args.hyperparameters, "episodes": args.episodes, "seed": result.seed})
     played = len(result.rewards_per_episode)
     first_goal = (
         f"the goal was first reached in episode {result.first_goal_episode}"
@@ -446,9 +426,10 @@ def animation_moments(q_values: np.ndarray, count: int) -> list[int]:
 
 def report_saved(result: TrainingResult) -> None:
     """One line: which network train() saved, where, and how well it does."""
+    where = f"Saved to {result.model_file}" if result.model_file else "Kept (model_file is None)"
     if not result.save_last:
         print(
-            f"Saved to {result.model_file} the network as of episode {result.saved_episode}:"
+            f"{where} the network as of episode {result.saved_episode}:"
             f" {_how_good(result)}."
         )
         return
@@ -458,7 +439,7 @@ def report_saved(result: TrainingResult) -> None:
         else f"No network walked from start to goal in {result.last_episode} episodes."
     )
     print(
-        f"Saved to {result.model_file} the network after the last episode (--save-last, as the"
+        f"{where} the network after the last episode (--save-last, as the"
         f" article does): {_how_good(result, last=True)}. {best}"
     )
 
@@ -488,24 +469,45 @@ def _walk(length: float) -> str:
 
 
 def report_test(
-    result: TestResult, agent, args: argparse.Namespace, learner="Deep Q-network", pictures=None
+    result: TestResult,
+    agent,
+    args: argparse.Namespace,
+    render_mode: str | None,
+    learner="Deep Q-network",
+    pictures=None,
 ) -> None:
-    """The test's path, the tested Q-values (the network's, or q_learning.py's Q matrix) against the
-    exact optimum, and its pictures (none when ``args.plots`` is None): ``learner`` names what was
-    tested in the policy picture, ``pictures`` are the names of its two files (default: the policy
-    picture and the GIF of cliff_walking_dqn.py)."""
+    """An episode of the tested policy, shown ``render_mode``'s way (the article's window, or text),
+    its path, the tested Q-values (the network's, or q_learning.py's Q matrix) against the exact
+    optimum, and its pictures (none when ``args.plots`` is None): ``learner`` names what was tested
+    in the policy picture, ``pictures`` are the names of its two files (default: the policy picture
+    and the GIF of cliff_walking_dqn.py)."""
     outcomes = outcome_table(make_env(slippery=result.slippery), agent._process_episode)
     q_star = value_iteration(outcomes, agent.discount_factor)
-    ending = result.ending(agent.test_max_steps + 1)
+    # the same seed shows the same slips again
+    reset_seed = result.seed if result.seed is not None else random.SystemRandom().randrange(2**32)
+    episode = play_episode(
+        result.greedy_actions,
+        slippery=result.slippery,
+        reset_seed=reset_seed,
+        step_limit=result.step_limit,
+    )
+    if render_mode is not None:
+        show_episode(
+            episode.actions,
+            render_mode,
+            ending=episode.ending,
+            slippery=result.slippery,
+            reset_seed=reset_seed,
+        )
     if result.slippery:
-        report_slippery_test(result, agent, outcomes, q_star)
-    elif result.reached_goal:
+        report_slippery_test(result, episode, agent, outcomes, q_star)
+    elif episode.reached_goal:
         print(
-            f"Path walked: {result.path_length} steps"
+            f"Path walked: {len(episode.actions)} steps"
             f" (the optimal path takes {OPTIMAL_PATH_LENGTH})"
         )
     else:
-        print(f"Path walked: {result.path_length} steps, {ending}")
+        print(f"Path walked: {len(episode.actions)} steps, {episode.ending}")
 
     largest_error, agreement, disagreeing = comparison = compare_with_optimum(
         result.q_values, q_star
@@ -534,25 +536,19 @@ def report_test(
                 learner,
             )
             frames = show_episode(
-                result.actions, "rgb_array", slippery=result.slippery, reset_seed=result.reset_seed
+                episode.actions, "rgb_array", slippery=result.slippery, reset_seed=reset_seed
             )
-            captions = step_captions(result.actions, result.slippery, ending)
+            captions = step_captions(episode.actions, result.slippery, episode.ending)
             plots.save_episode_gif(frames, fps, captions, args.plots / gif_file)
         print(f"Pictures: {args.plots / policy_file}, {args.plots / gif_file}")
 
 
-def report_slippery_test(result: TestResult, agent, outcomes, q_star) -> None:
+def report_slippery_test(result: TestResult, episode, agent, outcomes, q_star) -> None:
     """The slippery test: the played episodes' steps, and what the greedy policy and the optimal one
     do exactly, over every slip, within the test's step limit."""
-    reached = [steps for steps, goal in result.episode_steps if goal]
-    first = "reached the goal" if result.reached_goal else "did not reach the goal"
-    print(
-        f"First episode: {result.path_length} steps, {first}."
-        f" Mean steps: {_mean(s for s, _ in result.episode_steps)} per episode,"
-        f" {_mean(reached)} in the {len(reached)} of {len(result.episode_steps)}"
-        " that reached the goal"
-    )
-    limit = agent.test_max_steps + 1  # the test stops an episode after this many steps
+    shown = "reached the goal" if episode.reached_goal else "did not reach the goal"
+    print(f"Episode shown: {len(episode.actions)} steps, {shown}")
+    limit = result.step_limit  # the test stops an episode after this many steps
     greedy, optimal = result.q_values.argmax(axis=1), q_star.argmax(axis=1)
     print(
         f"Exact, over every slip, within the test's {limit} steps:"
@@ -563,7 +559,3 @@ def report_slippery_test(result: TestResult, agent, outcomes, q_star) -> None:
     value = policy_values(outcomes, agent.discount_factor, greedy)[START_STATE]
     print(f"With gamma {agent.discount_factor:g}, {_worth(value, q_star[START_STATE].max())}")
 
-
-def _mean(values) -> str:
-    values = list(values)
-    return f"{sum(values) / len(values):.1f}" if values else "-"

@@ -13,6 +13,7 @@ OPTIMAL_PATH_LENGTH = 13  # up, 11 times right, down
 STANDABLE_STATES = np.arange(37)  # the agent never stands on the cliff (37-46) or the goal (47)
 ACTION_NAMES = ("up", "right", "down", "left")  # the environment's action numbers 0-3
 GRID_ROWS, GRID_COLUMNS = 4, 12  # state = row * GRID_COLUMNS + column, row 0 at the top
+MAX_SEED = 2**32 - 1  # numpy's limit
 
 
 def grid_cell(state: int) -> tuple[int, int]:
@@ -43,27 +44,28 @@ def environment_id(slippery: bool = False) -> str:
 
 
 def make_env(
-    render_mode: str | None = None, max_episode_steps: int | None = None, slippery: bool = False
+    render_mode: str | None = None,
+    max_episode_steps: int | None = None,
+    slippery: bool = False,
+    seed: int | None = None,
 ) -> gym.Env:
-    return gym.make(
+    """The CliffWalking asked for; with ``seed``, its random numbers (the slips) seeded."""
+    env = gym.make(
         environment_id(slippery), render_mode=render_mode, max_episode_steps=max_episode_steps
     )
+    if seed is not None:
+        env.reset(seed=seed)
+    return env
 
 
-def seed_everything(seed: int | None, env: gym.Env) -> None:
-    """Seed python, numpy, torch and the environment, so that one seed gives one run; None seeds
-    nothing."""
+def seed_everything(seed: int | None, env: gym.Env) -> int:
+    """Seed python, numpy, torch and the environment, so that one seed gives one run; with None,
+    draw a seed first. Returns the seed used, so that the run can be repeated."""
     if seed is None:
-        return
+        seed = random.SystemRandom().randrange(MAX_SEED + 1)
     random.seed(seed)  # epsilon draws and replay-memory samples
     np.random.seed(seed)
     torch.manual_seed(seed)  # network initialisation
     env.reset(seed=seed)
     env.action_space.seed(seed)  # random actions
-
-
-def test_reset_seed(seed: int | None) -> int:
-    """The seed of the first test episode's reset: ``seed``, or a fresh one. On the slippery grid
-    the same reset seed and the same actions repeat the same slips, so the first episode can be
-    replayed."""
-    return random.SystemRandom().randrange(2**32) if seed is None else seed
+    return seed

@@ -1,12 +1,53 @@
-"""Shows a test episode the caller's way (window, text, frames); the article opens a window."""
+"""Plays a tested policy's episode, and shows it the caller's way (window, text, frames)."""
 
 import os
 import sys
 import time
+from typing import NamedTuple
 
 import numpy as np
 
-from ours.environment import ACTION_NAMES, make_env
+from ours.environment import ACTION_NAMES, CLIFF_REWARD, GOAL_STATE, make_env
+
+
+class Episode(NamedTuple):
+    """One episode: the states visited (from the start), the actions taken, and how it ended."""
+
+    path: list[int]
+    actions: list[int]
+    ending: str  # "goal reached", or why not
+
+    @property
+    def reached_goal(self) -> bool:
+        return self.ending == "goal reached"
+
+
+def play_episode(
+    greedy_actions: list[int], *, slippery: bool, reset_seed: int | None, step_limit: int
+) -> Episode:
+    """One episode of the greedy policy that takes ``greedy_actions[s]`` in state s, under the
+    test's rules: it ends at the goal, after a fall or after ``step_limit`` steps.
+
+    Greedy play on the plain grid is the same every time; on the slippery grid ``reset_seed`` makes
+    it slip the same way every time, so that ``show_episode`` can show it again."""
+    env = make_env(slippery=slippery)
+    state = env.reset(seed=reset_seed)[0]
+    path, actions = [state], []
+    while True:
+        action = greedy_actions[state]
+        state, reward, _, _, _ = env.step(action)
+        path.append(state)
+        actions.append(action)
+        if state == GOAL_STATE:
+            ending = "goal reached"
+        elif reward == CLIFF_REWARD:
+            ending = "fell into the cliff: goal not reached"
+        elif len(actions) == step_limit:
+            ending = f"goal not reached in the test's {step_limit} steps"
+        else:
+            continue
+        env.close()
+        return Episode(path, actions, ending)
 
 
 def has_display() -> bool:

@@ -34,7 +34,10 @@ def outcome_table(env: gym.Env, process_episode) -> Outcomes:
         np.array([[[outcome[field] for outcome in outcomes] for outcomes in row] for row in rows])
         for field in (0, 1, 2)
     )
-    terminated, rewards = np.vectorize(process_episode)(env_rewards, next_states)
+    # the article's method returns a list: a tuple is what np.vectorize splits into two arrays
+    terminated, rewards = np.vectorize(lambda *step: tuple(process_episode(*step)))(
+        env_rewards, next_states
+    )
     return Outcomes(probabilities.astype(float), next_states.astype(int), rewards, terminated)
 
 

@@ -100,11 +100,35 @@ def _describe(shapes: dict | None) -> str:
     )
 
 
+def load_policy(agent, num_states: int, num_actions: int) -> DQN:
+    """The network ``agent.test`` plays: the one in ``agent.model_file``, or with None, the one
+    ``agent.train`` made; before any training that is a ValueError."""
+    if agent.model_file is not None:
+        return load_model(agent.model_file, num_states, num_actions)
+    if agent.trained_weights is None:
+        raise ValueError(
+            "model_file is None and nothing was trained yet: call train() first,"
+            " or set model_file to a saved model's path"
+        )
+    policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
+    policy_dqn.load_state_dict(agent.trained_weights)
+    return policy_dqn
+
+
+def tested_network(agent) -> str:
+    """Which network ``agent.test`` plays, in words."""
+    if agent.model_file is None:
+        return "(the network train just made, not saved: model_file is None)"
+    return f"(the network in {agent.model_file})"
+
+
 def save_model(state_dict: dict, path) -> None:
-    """Write to a temporary file beside ``path`` and rename it over ``path``.
+    """Write to a temporary file beside ``path`` and rename it over ``path``; None: write nothing.
 
     The rename is atomic, so an interrupt or a full disk leaves the previous model file whole.
     """
+    if path is None:
+        return
     path = Path(path)
     handle, temporary = tempfile.mkstemp(
         dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".tmp"

@@ -1,14 +1,15 @@
 """What a run returns (the article prints): best network, not the last; history; progress bar."""
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
+import torch
 from torch import nn
 from tqdm import tqdm
 
-from ours.environment import GOAL_STATE, START_STATE
+from ours.environment import START_STATE
 from ours.exact_optimum import (
     greedy_walk,
     outcome_table,
@@ -16,7 +17,9 @@ from ours.exact_optimum import (
     transition_table,
     value_iteration,
 )
-from ours.speed import copy_weights, weights_of
+from ours.speed import q_values_of
+
+MAX_EXPLORING_EPISODES = 100_000  # episodes played, at most, before the goal is first reached
 
 
 class QValueRecorder:
@@ -55,9 +58,9 @@ class BestNetwork:
 
     def __init__(self, policy_dqn: nn.Module, env: gym.Env):
         self.dqn = copy.deepcopy(policy_dqn)
+        self._weights = list(zip(self.dqn.parameters(), policy_dqn.parameters()))  # kept, current
         self.episode = None  # 1-based number of the episode after which the copy was taken
         self.path_length = None  # steps its greedy walk takes from start to goal
-        self._policy_weights, self._weights = weights_of(policy_dqn), weights_of(self.dqn)
         self._recorder = QValueRecorder()
         # per optimize step, for TrainingResult, the training picture and the learning animation
         self.history = {"walk_lengths": [], **self._recorder.history}
@@ -82,7 +85,9 @@ class BestNetwork:
             self.path_length = len(path) - 1
 
     def _keep(self, episode: int) -> None:
-        copy_weights(self._policy_weights, self._weights)
+        with torch.no_grad():  # the policy network's weights, copied in place (load_state_dict
+            for kept, current in self._weights:  # takes 10 times as long)
+                kept.copy_(current)
         self.episode = episode
 
 
@@ -127,14 +132,64 @@ class MostValuableNetwork(BestNetwork):
             self.start_value = value
 
 
-def best_network_keeper(
-    policy_dqn: nn.Module, env: gym.Env, slippery: bool, discount_factor: float, process_episode
-) -> BestNetwork:
-    """What keeps the best network: the shortest greedy walk, or on the slippery grid the most
-    valuable policy."""
-    if slippery:
-        return MostValuableNetwork(policy_dqn, env, discount_factor, process_episode)
-    return BestNetwork(policy_dqn, env)
+class TrainingHistory:
+    """What ``train`` records beside the article's lists, and the network it keeps.
+
+    Per episode played: its steps and whether it reached the goal; per optimize step: the loss, and
+    through the best-network keeper the greedy walk (or the policy's exact value on the slippery
+    grid) and the Q-values for the learning animation. It also holds every state's greedy action,
+    computed after each optimize step in one batched pass, for the episodes to look up (ours:
+    speed): the policy network changes only there, so the lookup gives what the article's forward
+    pass per step gives.
+    """
+
+    def __init__(self, agent, env: gym.Env, policy_dqn: nn.Module, epsilon_history: list):
+        self.agent, self.epsilon_history = agent, epsilon_history
+        self.rewards_per_episode, self.steps_per_episode, self.loss_history = [], [], []
+        if agent.slippery:
+            self.best = MostValuableNetwork(
+                policy_dqn, env, agent.discount_factor, agent._process_episode
+            )
+        else:
+            self.best = BestNetwork(policy_dqn, env)
+        self.greedy_actions = q_values_of(policy_dqn).argmax(axis=1).tolist()
+
+    def new_episode(self) -> None:
+        self.rewards_per_episode.append(0)
+        self.steps_per_episode.append(0)
+
+    def count_step(self, reward: int) -> None:
+        """One more step in this episode; its reward (after ``_process_episode``) is the latest."""
+        self.steps_per_episode[-1] += 1
+        self.rewards_per_episode[-1] = reward
+
+    def optimize_step(self, loss: float, policy_dqn: nn.Module) -> None:
+        """After an optimize step: its loss, the new greedy actions, and the best network kept."""
+        self.loss_history.append(loss)
+        q_values = q_values_of(policy_dqn)
+        self.greedy_actions = q_values.argmax(axis=1).tolist()
+        self.best.keep_if_best(self.greedy_actions, len(self.rewards_per_episode), q_values)
+
+    def result(self, policy_dqn: nn.Module) -> "TrainingResult":
+        """The run's result; TrainingFailed (holding it) when there is no network to save: none
+        walked to the goal, and ``save_last`` is off."""
+        result = TrainingResult(
+            policy_state=self.best.state_dict(),
+            saved_episode=self.best.episode,
+            saved_path_length=self.best.path_length,
+            last_policy_state=policy_dqn.state_dict(),
+            rewards_per_episode=self.rewards_per_episode,
+            steps_per_episode=self.steps_per_episode,
+            epsilon_history=self.epsilon_history,
+            loss_history=self.loss_history,
+            **self.best.history,
+            seed=self.agent.seed,
+            save_last=self.agent.save_last,
+            model_file=self.agent.model_file,
+        )
+        if result.state_to_save is None:
+            raise TrainingFailed(result)
+        return result
 
 
 @dataclass(repr=False)
@@ -162,6 +217,7 @@ class TrainingResult:
     # the network to save is the last one (the article's rule), not the best
     save_last: bool = False
     model_file: str | None = None  # where train() saved it; None if it saved nothing
+    seed: int | None = None  # the seed the run used: the same seed repeats it
 
     def __post_init__(self):
         for name in (
@@ -252,19 +308,23 @@ class TrainingInterrupted(Exception):
 
 
 class TrainingProgress(tqdm):
-    """A progress bar over the learning episodes with epsilon and the goals reached so far, written
-    before the bar so that an 80-column terminal shows them; before the goal is first reached, it
-    counts the episodes explored. Ctrl-C inside becomes TrainingInterrupted.
+    """The article's ``for i in tqdm(range(episodes))``, where ``episodes`` counts the episodes that
+    learn: iterating gives the number ``i`` of the learning episodes so far, once per episode
+    played, so that ``i`` stays 0 while the agent explores before its first goal (the article's
+    array ``rewards_per_episode`` has a slot per learning episode). It stops once ``episodes``
+    episodes have learned, or after ``MAX_EXPLORING_EPISODES`` without a goal.
 
-    The figures are read from the run's lists whenever the bar is drawn, so they are never stale.
+    The bar counts the learning episodes, with epsilon and the goals so far written before it, so
+    that an 80-column terminal shows them; while exploring it counts the episodes explored. Ctrl-C
+    inside the ``with`` block becomes TrainingInterrupted.
     """
 
     BAR_FORMAT = (
         "Training {percentage:3.0f}% {n_fmt}/{total_fmt}, {figures} |{bar}| {elapsed}<{remaining}"
     )
 
-    def __init__(self, episodes: int, **options):
-        self._epsilon_history, self._rewards_per_episode = [], []  # the run's, from show()
+    def __init__(self, episodes: int, history: TrainingHistory, **options):
+        self.history = history
         super().__init__(total=episodes, bar_format=self.BAR_FORMAT, **options)
         self.episodes, self.learned = episodes, 0  # tqdm stops counting when it is disabled
 
@@ -273,23 +333,25 @@ class TrainingProgress(tqdm):
         return {**super().format_dict, "figures": self.figures()}
 
     def figures(self) -> str:
-        if self._epsilon_history:
-            return (
-                f"epsilon {self._epsilon_history[-1]:.2f}, goals {sum(self._rewards_per_episode)}"
-            )
-        return f"exploring: episode {len(self._rewards_per_episode)}, no goal yet"
+        epsilon_history, played = self.history.epsilon_history, self.history.rewards_per_episode
+        if epsilon_history:
+            return f"epsilon {epsilon_history[-1]:.2f}, goals {sum(played)}"
+        return f"exploring: episode {len(played)}, no goal yet"
 
-    def show(self, epsilon_history: list, rewards_per_episode: list) -> None:
-        """Called after each episode with the run's lists: moves the bar for a learning episode, and
-        while exploring redraws it as often as tqdm would (every ``mininterval`` seconds)."""
-        self._epsilon_history, self._rewards_per_episode = epsilon_history, rewards_per_episode
-        learned = len(epsilon_history)
-        if learned > self.learned:
-            self.update(learned - self.learned)
-            self.learned = learned
-        elif not self.disable and self._time() - self.last_print_t >= self.mininterval:
-            self.last_print_t = self._time()
-            self.refresh()
+    def __iter__(self):
+        history = self.history
+        while self.learned < self.episodes:
+            if not self.learned and len(history.rewards_per_episode) == MAX_EXPLORING_EPISODES:
+                return  # the goal was never reached: give up
+            history.new_episode()
+            yield self.learned
+            learned = len(history.epsilon_history)
+            if learned > self.learned:
+                self.update(learned - self.learned)
+                self.learned = learned
+            elif not self.disable and self._time() - self.last_print_t >= self.mininterval:
+                self.last_print_t = self._time()  # exploring: redrawn as often as tqdm would
+                self.refresh()
 
     def __exit__(self, kind, error, traceback):
         super().__exit__(kind, error, traceback)
@@ -301,38 +363,41 @@ class TrainingProgress(tqdm):
 
 @dataclass(repr=False)
 class TestResult:
+    """What ``test`` saw, and what it tested: the network's Q-values and the settings it played by.
+
+    The episode a run shows is played again from these (``ours/episode_replay.py``): greedy play is
+    deterministic on the plain grid, and on the slippery grid ``seed`` repeats its slips.
+    """
+
     success_rate: float  # percentage of test episodes that reached the goal
-    path: list[int] = field(default_factory=list)  # states of the first test episode
-    actions: list[int] = field(default_factory=list)  # actions of the first test episode
-    q_values: np.ndarray | None = None  # the tested network's Q-values, one row per state
+    episodes: int  # test episodes played
+    q_values: np.ndarray  # the tested network's Q-values, one row per state
+    model_file: str | None = None  # the file whose network was tested; None: the one train made
+    seed: int | None = None  # the run's seed: the episode shown resets with it
     slippery: bool = False  # played on CliffWalkingSlippery-v1
-    reset_seed: int | None = None  # the first episode's reset seed: replayed with it, slips repeat
-    episode_steps: list[tuple[int, bool]] = field(default_factory=list)  # per episode: steps, goal
-    model_file: str | None = None  # the file whose network was tested
+    step_limit: int = 51  # the test stops an episode after this many steps (the article's > 50)
+
+    @classmethod
+    def of(cls, agent, policy_dqn: nn.Module, num_success: int, episodes: int) -> "TestResult":
+        """The result of ``agent.test``: ``policy_dqn`` reached the goal in ``num_success`` of
+        ``episodes`` episodes."""
+        return cls(
+            success_rate=num_success / episodes * 100,
+            episodes=episodes,
+            q_values=q_values_of(policy_dqn),
+            model_file=agent.model_file,
+            seed=agent.seed,
+            slippery=agent.slippery,
+            step_limit=agent.test_max_steps + 1,
+        )
 
     @property
-    def path_length(self) -> int:
-        return len(self.actions)
-
-    @property
-    def reached_goal(self) -> bool:
-        """Whether the first test episode ended on the goal."""
-        return bool(self.path) and self.path[-1] == GOAL_STATE
-
-    def ending(self, step_limit: int) -> str:
-        """How the first test episode ended: the test stops an episode at the goal, after a fall
-        (which puts the agent back on the start) or after ``step_limit`` steps."""
-        if self.reached_goal:
-            return "goal reached"
-        if self.path_length < step_limit:
-            return "fell into the cliff: goal not reached"
-        return f"goal not reached in the test's {step_limit} steps"
+    def greedy_actions(self) -> list[int]:
+        return self.q_values.argmax(axis=1).tolist()
 
     def __repr__(self) -> str:
-        tested = f" of {self.model_file}" if self.model_file else ""
-        ending = "reached the goal" if self.reached_goal else "did not reach the goal"
+        tested = f"the network in {self.model_file}" if self.model_file else "the network trained"
         return (
-            f"TestResult(success rate {self.success_rate:.1f} % over {len(self.episode_steps)}"
-            f" episodes{tested};\n  first episode: {self.path_length} steps, {ending};"
-            f" path, actions, q_values, episode_steps are attributes)"
+            f"TestResult(success rate {self.success_rate:.1f} % over {self.episodes} episodes"
+            f" of {tested};\n  its Q-values: q_values, its greedy actions: greedy_actions)"
         )

@@ -1,4 +1,4 @@
-"""The speed-ups (docs/speed.md): one torch thread, fused Adam, all Q-values in a pass, copies."""
+"""The speed-ups (docs/speed.md): one torch thread, fused Adam, all Q-values in one pass."""
 
 import functools
 
@@ -41,35 +41,20 @@ def fused_adam_available() -> bool:
 
 
 @functools.cache
-def identity(size: int) -> np.ndarray:
+def identity(size: int) -> torch.Tensor:
     """The ``size`` x ``size`` identity matrix, built once: row s is the one-hot input of state s.
 
-    Read only: ``state_to_dqn_input`` copies its rows, ``q_values_of`` hands it to the network.
+    Read only: indexing it with an array of states copies the rows.
     """
-    return np.eye(size, dtype=np.float32)
+    return torch.eye(size)
 
 
 def q_values_of(dqn: nn.Module) -> np.ndarray:
     """The network's Q-values for every state, one row per state, from one batched forward pass.
 
     Row s of the identity matrix is the one-hot input of state s. Between two optimize steps the
-    network does not change, so looking its greedy action up in this table gives exactly what the
-    article's per-step forward pass gives. Each call returns a new array.
+    policy network does not change, so looking its greedy action up in this table gives exactly
+    what the article's forward pass per step gives. Each call returns a new array.
     """
     with torch.no_grad():
-        return dqn(torch.from_numpy(identity(dqn.block_1.in_features))).numpy()
-
-
-def weights_of(dqn: nn.Module) -> list[torch.Tensor]:
-    """The network's parameters as tensors that share their storage but not autograd: writing into
-    them changes the network, and needs no ``torch.no_grad()``."""
-    return [parameter.detach() for parameter in dqn.parameters()]
-
-
-def copy_weights(source: list[torch.Tensor], destination: list[torch.Tensor]) -> None:
-    """The article's ``destination.load_state_dict(source.state_dict())``, copied tensor by tensor
-    in place between the ``weights_of`` two networks: the same weights in about 4 us instead of 41
-    us here (``load_state_dict`` walks the modules and checks every key; docs/speed.md has the
-    timeit commands), and this runs after nearly every episode (target sync, best-network copy)."""
-    for source_tensor, destination_tensor in zip(source, destination):
-        destination_tensor.copy_(source_tensor)
+        return dqn(identity(dqn.block_1.in_features)).numpy()

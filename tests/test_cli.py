@@ -114,7 +114,7 @@ def test_seeded_run_prints_where_the_saved_network_comes_from(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "Seed 6 (repeat this run with --seed 6)" in out
+    assert "--- Training --- (seed 6: the same seed repeats this run)" in out
     assert "the network as of episode" in out and "13 steps (optimal)" in out
     assert "Success rate: 100.0 %" in out
     assert model.stat().st_size > 0

@@ -70,7 +70,7 @@ def test_each_flag_reaches_the_agent(flag, value, name, expected, trained_agent,
     [
         (["--learning-rate", "0"], "--learning-rate", "above 0"),
         (["--learning-rate", "-0.1"], "--learning-rate", "above 0"),
-        (["--learning-rate", "nan"], "--learning-rate", "above 0"),
+        (["--learning-rate", "nan"], "--learning-rate", "a finite number"),
         (["--learning-rate", "fast"], "--learning-rate", "expected a number"),
         (["--discount-factor", "1.5"], "--discount-factor", "from 0 to 1"),
         (["--discount-factor", "-0.1"], "--discount-factor", "from 0 to 1"),
@@ -134,8 +134,8 @@ def test_save_last_saves_the_network_of_the_last_optimize_step(monkeypatch, tmp_
     after_each_step = []
     real_optimize = CliffWalkingDQN._optimize
 
-    def optimize(self, num_states, mini_batch, policy_dqn, target_q_values, optimizer):
-        loss = real_optimize(self, num_states, mini_batch, policy_dqn, target_q_values, optimizer)
+    def optimize(self, num_states, mini_batch, policy_dqn, target_dqn):
+        loss = real_optimize(self, num_states, mini_batch, policy_dqn, target_dqn)
         after_each_step.append(
             {name: tensor.clone() for name, tensor in policy_dqn.state_dict().items()}
         )

@@ -4,13 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-import cliff_walking_dqn
 import q_learning
 from cliff_walking_dqn import CliffWalkingDQN
 from ours import command_line, plots
 from ours.environment import STANDABLE_STATES
 from ours.exact_optimum import optimal_q_values
-from ours.results import QValueRecorder, TrainingFailed
+from ours.results import QValueRecorder, TrainingFailed, TrainingHistory
 from ours.speed import q_values_of
 
 
@@ -49,17 +48,13 @@ def test_recording_leaves_the_weights_and_history_as_they_were(monkeypatch):
 
 def test_the_recorded_q_values_are_the_network_after_each_optimize_step(monkeypatch):
     after_each_step = []
-    real_keep = cliff_walking_dqn.best_network_keeper
+    real_step = TrainingHistory.optimize_step
 
-    def keeper(policy_dqn, *args):
-        best = real_keep(policy_dqn, *args)
-        real_keep_if_best = best.keep_if_best
-        best.keep_if_best = lambda *a: (
-            after_each_step.append(q_values_of(policy_dqn)) or (real_keep_if_best(*a))
-        )
-        return best
+    def optimize_step(self, loss, policy_dqn):
+        after_each_step.append(q_values_of(policy_dqn))
+        real_step(self, loss, policy_dqn)
 
-    monkeypatch.setattr(cliff_walking_dqn, "best_network_keeper", keeper)
+    monkeypatch.setattr(TrainingHistory, "optimize_step", optimize_step)
     result = train_briefly(episodes=10)
     assert np.array_equal(result.recorded_steps, np.arange(10))
     assert np.array_equal(result.recorded_q_values, np.array(after_each_step))
@@ -86,7 +81,7 @@ def test_the_q_matrix_animation_shows_its_recorded_tables_and_ends_with_the_test
     assert np.count_nonzero(result.recorded_q_values[0]) == 1
     frames = []
     monkeypatch.setattr(plots, "save_learning_animation", lambda shown, *args: frames.extend(shown))
-    q_star = optimal_q_values(0.9, CliffWalkingDQN._process_episode)
+    q_star = optimal_q_values(0.9, CliffWalkingDQN()._process_episode)
     command_line.report_q_matrix_animation(result, q_star, tmp_path)
     assert len(frames) == command_line.LEARNING_FRAMES
     assert frames[-1][0] is result.Q_matrix and "(the table tested)" in frames[-1][1][0]

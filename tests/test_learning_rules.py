@@ -1,5 +1,5 @@
-"""The article's learning rules: reward processing, the optimize step's targets, target sync, and
-the equivalence of our batched computations with the article's per-sample ones."""
+"""The article's learning rules: reward processing, the optimize step's targets from the target
+network, the sync, and the equivalence of the batched optimize step with the article's loop."""
 
 import random
 
@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import random_mini_batch
-from ours import results
 from article_baseline import article_optimize, train_article_formulation
 from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input
+from conftest import random_mini_batch
 from nn_model import DQN
+from ours.results import TrainingHistory
+from ours.speed import q_values_of
 from replay_memory import Transition
-from ours.speed import copy_weights, q_values_of, weights_of
 
 GAMMA = CliffWalkingDQN().discount_factor
 
@@ -21,41 +21,39 @@ GAMMA = CliffWalkingDQN().discount_factor
 @pytest.mark.parametrize(
     "env_reward, new_state, expected",
     [
-        (-1, 47, (True, 1)),  # stepped onto the goal
-        (-100, 36, (True, 0)),  # fell off the cliff: CliffWalking puts the agent back on the start
-        (-1, 24, (False, 0)),  # an ordinary step
-        (-1, 36, (False, 0)),  # an ordinary step back onto the start cell
+        (-1, 47, [True, 1]),  # stepped onto the goal
+        (-100, 36, [True, 0]),  # fell off the cliff: CliffWalking puts the agent back on the start
+        (-1, 24, [False, 0]),  # an ordinary step
+        (-1, 36, [False, 0]),  # an ordinary step back onto the start cell
     ],
 )
 def test_process_episode(env_reward, new_state, expected):
-    assert CliffWalkingDQN._process_episode(env_reward, new_state) == expected
+    assert CliffWalkingDQN()._process_episode(env_reward, new_state) == expected
 
 
 def test_state_to_dqn_input_is_one_hot():
     assert torch.equal(state_to_dqn_input(2, 4), torch.tensor([0.0, 0.0, 1.0, 0.0]))
     batch = state_to_dqn_input(np.array([3, 0]), 4)
     assert torch.equal(batch, torch.tensor([[0.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.0]]))
-    state_to_dqn_input(1, 4)[0] = 7.0  # the caller owns its tensor: the cached matrix stays intact
-    assert torch.equal(state_to_dqn_input(1, 4), torch.tensor([0.0, 1.0, 0.0, 0.0]))
+    batch[0, 0] = 7.0  # a batch is the caller's own: the matrix it came from stays intact
+    assert torch.equal(state_to_dqn_input(torch.tensor([3]), 4), torch.tensor([[0, 0, 0, 1.0]]))
 
 
-def agent_ready_to_optimize():
-    """An agent with the loss function that train() gives it, as the article's train does."""
-    agent = CliffWalkingDQN()
-    agent.loss_fn = torch.nn.MSELoss()
-    return agent
+def dqn_with_q_values(table: np.ndarray) -> DQN:
+    """A DQN whose Q-values are ``table`` exactly: block_1 copies the one-hot input (the ReLU passes
+    it), block_2 maps hidden unit s to row s of the table."""
+    states, actions = table.shape
+    dqn = DQN(states, actions)
+    with torch.no_grad():
+        dqn.block_1.weight.copy_(torch.eye(states))
+        dqn.block_1.bias.zero_()
+        dqn.block_2.weight.copy_(torch.from_numpy(table.T.astype(np.float32)))
+        dqn.block_2.bias.zero_()
+    return dqn
 
 
-def test_optimize_targets_match_values_worked_out_by_hand():
-    agent = CliffWalkingDQN()
-    target_q_values = np.zeros((48, 4), dtype=np.float32)
-    target_q_values[3] = [0.1, 0.2, 0.3, 0.4]
-    target_q_values[5] = [0.5, 0.8, 0.6, 0.7]
-    mini_batch = [
-        Transition(3, 1, 5, 0, False),  # not terminal: 0 + 0.9 * max Q_target(5) = 0.72
-        Transition(3, 2, 47, 1, True),  # goal: the reward alone
-        Transition(5, 0, 36, 0, True),  # cliff: the reward alone
-    ]
+def targets_of(agent, mini_batch, policy_dqn, target_dqn) -> torch.Tensor:
+    """The target Q-values ``_optimize`` fits the policy network to (lr 0: nothing moves)."""
     recorded = []
 
     def recording_loss(current_q, target_q):
@@ -63,10 +61,28 @@ def test_optimize_targets_match_values_worked_out_by_hand():
         return torch.nn.functional.mse_loss(current_q, target_q)
 
     agent.loss_fn = recording_loss
-    policy_dqn = DQN(48, 4)
-    agent._optimize(
-        48, mini_batch, policy_dqn, target_q_values, torch.optim.SGD(policy_dqn.parameters(), lr=0)
-    )
+    agent.optimizer = torch.optim.SGD(policy_dqn.parameters(), lr=0)
+    agent._optimize(48, mini_batch, policy_dqn, target_dqn)
+    return recorded[0]
+
+
+HAND_MADE_BATCH = [
+    Transition(3, 1, 5, 0, False),  # not terminal: 0 + 0.9 * max Q_target(5) = 0.72
+    Transition(3, 2, 47, 1, True),  # goal: the reward alone
+    Transition(5, 0, 36, 0, True),  # cliff: the reward alone
+]
+
+
+def hand_made_table() -> np.ndarray:
+    table = np.zeros((48, 4))
+    table[3] = [0.1, 0.2, 0.3, 0.4]
+    table[5] = [0.5, 0.8, 0.6, 0.7]
+    return table
+
+
+def test_optimize_targets_match_values_worked_out_by_hand():
+    target_dqn = dqn_with_q_values(hand_made_table())
+    targets = targets_of(CliffWalkingDQN(), HAND_MADE_BATCH, DQN(48, 4), target_dqn)
     expected = torch.tensor(
         [
             # other actions keep the target network's values for state 3
@@ -75,8 +91,28 @@ def test_optimize_targets_match_values_worked_out_by_hand():
             [0.0, 0.8, 0.6, 0.7],
         ]
     )
-    torch.testing.assert_close(recorded[0], expected)
-    assert target_q_values[3, 1] == np.float32(0.2)  # the table itself is left as it was
+    torch.testing.assert_close(targets, expected)
+    assert targets.dtype == torch.float32
+
+
+def test_the_targets_come_from_the_target_network_not_the_policy_network():
+    torch.manual_seed(0)
+    agent, policy_dqn = CliffWalkingDQN(), DQN(48, 4)
+    target_dqn = dqn_with_q_values(hand_made_table())
+    before = targets_of(agent, HAND_MADE_BATCH, policy_dqn, target_dqn)
+
+    with torch.no_grad():  # another policy network: the targets stay
+        for parameter in policy_dqn.parameters():
+            parameter.add_(torch.randn_like(parameter))
+    torch.testing.assert_close(targets_of(agent, HAND_MADE_BATCH, policy_dqn, target_dqn), before)
+
+    changed = hand_made_table()
+    changed[5] = [0.5, 0.9, 0.6, 0.7]  # the target network's best value in state 5: 0.9
+    changed[3] = [0.2, 0.2, 0.3, 0.4]
+    after = targets_of(agent, HAND_MADE_BATCH, policy_dqn, dqn_with_q_values(changed))
+    assert after[0, 1] == pytest.approx(GAMMA * 0.9)  # the bootstrapped target moved
+    assert after[0, 0] == pytest.approx(0.2) and after[1, 0] == pytest.approx(0.2)
+    assert after[1, 2] == 1.0 and after[2, 0] == 0.0  # terminal targets are the rewards alone
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -84,27 +120,17 @@ def test_batched_optimize_equals_the_articles_per_sample_loop(seed):
     """Same loss and same gradients as the article's per-sample formulation."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    agent = agent_ready_to_optimize()
+    agent = CliffWalkingDQN()
+    agent.loss_fn = torch.nn.MSELoss()
     policy_dqn, target_dqn = DQN(48, 4), DQN(48, 4)
     mini_batch = random_mini_batch(rng)
 
     # lr=0 leaves the weights alone, so both loops see the same network and keep their gradients
-    ours = agent._optimize(
-        48,
-        mini_batch,
-        policy_dqn,
-        q_values_of(target_dqn),
-        torch.optim.SGD(policy_dqn.parameters(), lr=0),
-    )
+    agent.optimizer = torch.optim.SGD(policy_dqn.parameters(), lr=0)
+    ours = agent._optimize(48, mini_batch, policy_dqn, target_dqn)
     our_gradients = [p.grad.clone() for p in policy_dqn.parameters()]
-    articles = article_optimize(
-        agent,
-        48,
-        mini_batch,
-        policy_dqn,
-        target_dqn,
-        torch.optim.SGD(policy_dqn.parameters(), lr=0),
-    )
+    assert all(p.grad is None for p in target_dqn.parameters())  # ours runs it without autograd
+    articles = article_optimize(agent, 48, mini_batch, policy_dqn, target_dqn)
     article_gradients = [p.grad.clone() for p in policy_dqn.parameters()]
 
     assert ours == pytest.approx(articles, abs=1e-6)
@@ -113,32 +139,27 @@ def test_batched_optimize_equals_the_articles_per_sample_loop(seed):
 
 
 def record_training(monkeypatch, seed=5, episodes=300):
-    """Train, recording around every optimize step what the loop passed and what the network
-    became."""
+    """Train, recording around every optimize step what the target network was and what the policy
+    network became, and the greedy actions the history kept."""
     calls = []
     real_optimize = CliffWalkingDQN._optimize
-    real_walk = results.greedy_walk
+    real_step = TrainingHistory.optimize_step
 
-    def optimize(self, num_states, mini_batch, policy_dqn, target_q_values, optimizer):
-        loss = real_optimize(self, num_states, mini_batch, policy_dqn, target_q_values, optimizer)
+    def optimize(self, num_states, mini_batch, policy_dqn, target_dqn):
+        calls.append({"target_q_values": q_values_of(target_dqn)})
+        loss = real_optimize(self, num_states, mini_batch, policy_dqn, target_dqn)
         with torch.no_grad():
             fresh = [policy_dqn(state_to_dqn_input(s, 48)).argmax().item() for s in range(48)]
-        calls.append(
-            {
-                "target_q_values": target_q_values.copy(),
-                "policy_q_values": q_values_of(policy_dqn),
-                "fresh_greedy": fresh,
-            }
-        )
+        calls[-1].update(policy_q_values=q_values_of(policy_dqn), fresh_greedy=fresh)
         return loss
 
-    def walk(greedy_actions, next_states, rewards):
-        calls[-1]["cached_greedy"] = list(greedy_actions)
-        return real_walk(greedy_actions, next_states, rewards)
+    def optimize_step(self, loss, policy_dqn):
+        real_step(self, loss, policy_dqn)
+        calls[-1]["cached_greedy"] = list(self.greedy_actions)
 
     monkeypatch.setattr(CliffWalkingDQN, "_optimize", optimize)
-    monkeypatch.setattr(results, "greedy_walk", walk)
-    result = CliffWalkingDQN(seed=seed).train(episodes)
+    monkeypatch.setattr(TrainingHistory, "optimize_step", optimize_step)
+    result = CliffWalkingDQN(seed=seed, model_file=None).train(episodes)
     return result, calls
 
 
@@ -171,31 +192,33 @@ def test_target_network_is_synced_after_more_than_network_sync_rate_steps(monkey
     assert 0 < syncs < len(calls) - 1  # both branches were exercised
 
 
-def test_copy_weights_gives_the_destination_network_the_source_networks_weights():
-    """The target sync and the best-network snapshot: the article's
-    load_state_dict(state_dict())."""
-    torch.manual_seed(0)
-    source, destination = DQN(48, 4), DQN(48, 4)
-    all_states = state_to_dqn_input(np.arange(48), 48)
-    with torch.no_grad():
-        assert not torch.equal(source(all_states), destination(all_states))
-        copy_weights(weights_of(source), weights_of(destination))
-        assert torch.equal(source(all_states), destination(all_states))
-        assert source.state_dict().keys() == destination.state_dict().keys()
-        for name, tensor in source.state_dict().items():
-            assert torch.equal(tensor, destination.state_dict()[name])
-            # a copy, not shared
-            assert tensor.data_ptr() != destination.state_dict()[name].data_ptr()
-        source.block_1.bias.add_(1.0)  # a later change of the source leaves the copy as it was
-        assert not torch.equal(source(all_states), destination(all_states))
-    assert all(parameter.requires_grad for parameter in destination.parameters())  # still trainable
+def test_without_the_sync_training_ends_elsewhere(monkeypatch):
+    """The target network matters: with the sync made a no-op, the same seed learns other weights
+    (the target stays the initial network)."""
+    synced = CliffWalkingDQN(seed=5, model_file=None, save_last=True).train(100)
+    real_load = torch.nn.Module.load_state_dict
+    loads = []
+
+    def load_state_dict(module, state_dict, *args, **kwargs):
+        loads.append(module)
+        if len(loads) > 1:  # the first is "Be sure that both models have the same weights"
+            return None
+        return real_load(module, state_dict, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.Module, "load_state_dict", load_state_dict)
+    unsynced = CliffWalkingDQN(seed=5, model_file=None, save_last=True).train(100)
+    assert len(loads) > 10  # the loop did try to sync
+    assert any(
+        not torch.equal(synced.last_policy_state[name], unsynced.last_policy_state[name])
+        for name in synced.last_policy_state
+    )
 
 
 def test_ours_and_the_articles_formulation_play_the_same_episodes():
     """Same seed, same random draws: the batched code plays exactly the episodes the article's code
-    plays."""
+    plays, and keeps the same network to float32 rounding."""
     article_state, article_steps = train_article_formulation(CliffWalkingDQN(seed=5), 300)
-    ours = CliffWalkingDQN(seed=5).train(300)
+    ours = CliffWalkingDQN(seed=5, model_file=None).train(300)
     assert article_steps == ours.steps_per_episode.tolist()
     for name, tensor in ours.policy_state.items():
         torch.testing.assert_close(tensor, article_state[name], atol=1e-5, rtol=1e-4)

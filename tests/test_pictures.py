@@ -23,7 +23,7 @@ GAMMA = CliffWalkingDQN().discount_factor
 
 @pytest.fixture(scope="module")
 def q_star():
-    return optimal_q_values(GAMMA, CliffWalkingDQN._process_episode)
+    return optimal_q_values(GAMMA, CliffWalkingDQN()._process_episode)
 
 
 def test_q_star_matches_values_worked_out_by_hand(q_star):
@@ -39,7 +39,7 @@ def test_q_star_satisfies_the_bellman_optimality_equation(q_star):
     next_states, rewards = transition_table(make_env())
     for state in STANDABLE_STATES:
         for action in range(4):
-            terminated, reward = CliffWalkingDQN._process_episode(
+            terminated, reward = CliffWalkingDQN()._process_episode(
                 rewards[state][action], next_states[state][action]
             )
             future = 0.0 if terminated else GAMMA * q_star[next_states[state][action]].max()
@@ -181,9 +181,9 @@ def test_a_failed_training_writes_its_picture_and_says_where(tmp_path, capsys):
     assert not model.exists()
 
 
-def test_a_training_that_never_reached_the_goal_has_a_picture_too(tmp_path):
+def test_a_training_that_never_reached_the_goal_has_a_picture_too(tmp_path, monkeypatch):
     agent = CliffWalkingDQN(seed=0)
-    agent.max_exploration_episodes = 20
+    monkeypatch.setattr(results, "MAX_EXPLORING_EPISODES", 20)
     with pytest.raises(TrainingFailed) as failure:
         agent.train(100)
     assert failure.value.result.first_goal_episode is None
@@ -239,7 +239,7 @@ def test_cells_where_the_greedy_action_is_not_optimal_are_rows_and_columns(q_sta
     wrong = q_star.copy()
     wrong[24, LEFT] = 1.0  # row 2, column 0
     wrong[13, UP] = 1.0  # row 1, column 1
-    tested = results.TestResult(0.0, path=[36, 24], actions=[UP], q_values=wrong)
-    command_line.report_test(tested, CliffWalkingDQN(), argparse.Namespace(plots=None))
+    tested = results.TestResult(0.0, 1, wrong, seed=0)
+    command_line.report_test(tested, CliffWalkingDQN(), argparse.Namespace(plots=None), None)
     out = capsys.readouterr().out
     assert "Cells (row, column) where the greedy action is not optimal: (1, 1), (2, 0)\n" in out

@@ -8,11 +8,12 @@ import pytest
 
 import cliff_walking_dqn
 from cliff_walking_dqn import CliffWalkingDQN
-from conftest import SHIPPED_MODEL
+from conftest import SHIPPED_MODEL, episode_of
 from ours import plots
 from ours.environment import OPTIMAL_PATH_LENGTH
 from ours.model_file import MODEL_FILE
 from ours import results
+from ours.episode_replay import play_episode
 
 SHORT_RUN = dict(seed=5, episodes=300)  # its best network walks 19 steps: not the shipped one's 13
 
@@ -30,8 +31,8 @@ def test_train_then_test_on_one_object_tests_the_network_just_trained(capsys):
 
     tested = agent.test(5)
     out = capsys.readouterr().out
-    assert f"Testing the network in {MODEL_FILE}\n" in out
-    assert tested.path_length == trained.saved_path_length  # that network's walk
+    assert f"--- Test --- (the network in {MODEL_FILE})\n" in out
+    assert len(episode_of(tested).actions) == trained.saved_path_length  # that network's walk
     assert tested.success_rate == 100.0 and tested.model_file == MODEL_FILE
 
     for shown in repr(trained), repr(tested):  # a summary, not the histories' arrays
@@ -40,8 +41,7 @@ def test_train_then_test_on_one_object_tests_the_network_just_trained(capsys):
     assert f"saved to {MODEL_FILE}: the best network, of episode {trained.saved_episode}," in repr(
         trained
     )
-    assert "success rate 100.0 % over 5 episodes" in repr(tested)
-    assert f"first episode: {trained.saved_path_length} steps, reached the goal" in repr(tested)
+    assert f"success rate 100.0 % over 5 episodes of the network in {MODEL_FILE}" in repr(tested)
 
 
 def test_no_model_file_saves_nothing(tmp_path, capsys):
@@ -84,27 +84,38 @@ def test_a_missing_default_model_points_at_the_shipped_one(capsys):
     assert f"test the shipped model with --model {SHIPPED_MODEL}," in error
 
 
-def test_the_bar_shows_epsilon_and_the_goals_at_80_columns():
-    terminal = io.StringIO()
-    epsilon_history, rewards = [], []
+class History:
+    """What the bar reads of a ``TrainingHistory``: the run's lists."""
+
+    def __init__(self):
+        self.epsilon_history, self.rewards_per_episode = [], []
+
+    def new_episode(self):
+        self.rewards_per_episode.append(0)
+
+
+def test_the_bar_counts_the_learning_episodes_and_shows_epsilon_and_goals_at_80_columns():
+    terminal, history = io.StringIO(), History()
     progress = results.TrainingProgress(
-        3000, file=terminal, ncols=80, mininterval=0, miniters=1, disable=False
+        3000, history, file=terminal, ncols=80, mininterval=0, miniters=1, disable=False
     )
+    numbers = []
     with progress:
-        for _ in range(347):  # exploring: every episode counted as it ends
-            rewards.append(0)
-            progress.show(epsilon_history, rewards)
+        episodes = iter(progress)
+        for _ in range(347):  # exploring: every episode is number 0, and is counted as it ends
+            numbers.append(next(episodes))
+        next(episodes)
         assert drawn(terminal).startswith("Training   0% 0/3000, exploring: episode 347, no goal")
-        rewards.append(1)  # the first goal: learning starts, and the bar says so at once
+        assert numbers == [0] * 347
+        history.rewards_per_episode[-1] = 1  # the first goal: learning starts, the bar says so
         for goals in range(1004):
-            epsilon_history.append(1 - len(epsilon_history) / 3000)
-            progress.show(epsilon_history, rewards)
-            rewards.append(goals % 2)
-        line = drawn(terminal)
-        assert line.startswith(
-            f"Training  33% 1004/3000, epsilon 0.67, goals {sum(rewards[:-1])} |"
-        )
+            history.epsilon_history.append(1 - len(history.epsilon_history) / 3000)
+            numbers.append(next(episodes))
+            history.rewards_per_episode[-1] = goals % 2
+        line, goals = drawn(terminal), sum(history.rewards_per_episode[:-1])  # the last: not over
+        assert line.startswith(f"Training  33% 1004/3000, epsilon 0.67, goals {goals} |")
         assert len(line) <= 80 and re.search(r"\|[^|]+\| \d\d:\d\d<\d\d:\d\d$", line)
+    assert numbers[347:] == list(range(1, 1005))  # then each learning episode its own number
 
 
 def drawn(terminal: io.StringIO) -> str:
@@ -112,14 +123,83 @@ def drawn(terminal: io.StringIO) -> str:
     return terminal.getvalue().split("\r")[-1].rstrip()
 
 
+UP, RIGHT, DOWN = 0, 1, 2
+OPTIMAL = [RIGHT] * 48
+OPTIMAL[36], OPTIMAL[35] = UP, DOWN
+
+
 @pytest.mark.parametrize(
-    "path, expected",
+    "greedy_actions, steps, expected",
     [
-        ([36, 24] + [25] * 11 + [47], "goal reached"),
-        ([36, 36], "fell into the cliff: goal not reached"),
-        ([36] + [24] * 51, "goal not reached in the test's 51 steps"),
+        (OPTIMAL, 13, "goal reached"),
+        ([RIGHT] * 48, 1, "fell into the cliff: goal not reached"),  # from the start, off the edge
+        ([UP] * 48, 51, "goal not reached in the test's 51 steps"),  # up into the wall, forever
     ],
 )
-def test_a_test_episode_says_how_it_ended(path, expected):
-    result = results.TestResult(0.0, path=path, actions=[0] * (len(path) - 1))
-    assert result.ending(51) == expected
+def test_an_episode_says_how_it_ended(greedy_actions, steps, expected):
+    episode = play_episode(greedy_actions, slippery=False, reset_seed=0, step_limit=51)
+    assert episode.ending == expected and len(episode.actions) == steps
+    assert episode.reached_goal == (expected == "goal reached")
+
+
+def test_with_no_model_file_test_plays_the_network_train_just_made(tmp_path, capsys):
+    agent = CliffWalkingDQN(seed=6, model_file=None)
+    with pytest.raises(ValueError, match=r"model_file is None and nothing was trained yet: call"):
+        agent.test(2)
+    trained = agent.train(500)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert "Kept (model_file is None) the network as of episode" in capsys.readouterr().out
+    tested = agent.test(3)
+    out = capsys.readouterr().out
+    assert "--- Test --- (the network train just made, not saved: model_file is None)" in out
+    assert tested.model_file is None and tested.success_rate == 100.0
+    assert len(episode_of(tested).actions) == trained.saved_path_length == OPTIMAL_PATH_LENGTH
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"discount_factor": 5}, r"^discount_factor must be from 0 to 1, got 5$"),
+        ({"discount_factor": -0.5}, r"^discount_factor must be from 0 to 1, got -0.5$"),
+        ({"learning_rate": -1}, r"^learning_rate must be above 0, got -1$"),
+        ({"learning_rate": float("nan")}, r"^learning_rate must be a finite number, got nan$"),
+        ({"network_sync_rate": 2.5}, r"^network_sync_rate must be a whole number, got 2.5$"),
+        ({"replay_memory_size": 0}, r"^replay_memory_size must be at least 1, got 0$"),
+        ({"mini_batch_size": 1000}, r"^mini_batch_size must be smaller than replay_memory_size"),
+        ({"max_episode_steps": 5}, r"^max_episode_steps must be at least 13, got 5$"),
+        ({"seed": -1}, r"^seed must be from 0 to 4294967295, got -1$"),
+        ({"slippery": "yes"}, r"^slippery must be True or False, got 'yes'$"),
+        ({"model_file": 3}, r"^model_file must be a path or None, got 3$"),
+    ],
+)
+def test_a_setting_out_of_range_is_one_clear_value_error(settings, message):
+    with pytest.raises(ValueError, match=message):
+        CliffWalkingDQN(**settings)
+
+
+def test_a_setting_the_agent_does_not_have_is_a_type_error():
+    with pytest.raises(TypeError, match=r"^CliffWalkingDQN has no setting 'learning_rat'$"):
+        CliffWalkingDQN(learning_rat=0.01)
+
+
+@pytest.mark.parametrize("episodes", [0, -5])
+def test_training_no_episodes_is_a_value_error(episodes, tmp_path):
+    with pytest.raises(ValueError, match=rf"^episodes must be at least 1, got {episodes}$"):
+        CliffWalkingDQN(seed=0, model_file=tmp_path / "m.pt").train(episodes)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_articles_render_argument_says_why_it_is_gone_and_what_to_watch():
+    with pytest.raises(ValueError, match=r"^train\(render=True\) is gone: .* for hours; watch the"):
+        CliffWalkingDQN(seed=0).train(1000, render=True)
+
+
+def test_without_a_seed_train_draws_one_keeps_it_and_prints_it(capsys):
+    agent = CliffWalkingDQN(model_file=None, save_last=True)
+    first = agent.train(1)
+    assert isinstance(agent.seed, int) and first.seed == agent.seed
+    assert f"--- Training --- (seed {agent.seed}: the same seed repeats this run)" in (
+        capsys.readouterr().out
+    )
+    again = CliffWalkingDQN(seed=first.seed, model_file=None, save_last=True).train(1)
+    assert again.steps_per_episode.tolist() == first.steps_per_episode.tolist()

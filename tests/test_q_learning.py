@@ -25,7 +25,7 @@ def test_a_seeded_run_walks_the_optimal_path_and_agrees_with_q_star_along_it():
         greedy_walk(np.argmax(Q_matrix, axis=1).tolist(), *transition_table(make_env()))
         == OPTIMAL_PATH
     )
-    q_star = optimal_q_values(GAMMA, CliffWalkingDQN._process_episode)
+    q_star = optimal_q_values(GAMMA, CliffWalkingDQN()._process_episode)
     for state in OPTIMAL_PATH[:-1]:
         action = np.argmax(Q_matrix[state])
         assert q_star[state, action] == q_star[state].max(), state  # an optimal action
@@ -63,11 +63,11 @@ def test_the_table_processes_rewards_with_the_dqns_method(monkeypatch):
     calls = []
     processed = CliffWalkingDQN._process_episode
 
-    def recording(reward, new_state):
+    def recording(self, reward, new_state):
         calls.append((reward, new_state))
-        return processed(reward, new_state)
+        return processed(self, reward, new_state)
 
-    monkeypatch.setattr(CliffWalkingDQN, "_process_episode", staticmethod(recording))
+    monkeypatch.setattr(CliffWalkingDQN, "_process_episode", recording)
     result = q_learning.train(episodes=5, seed=0)
     # every step of every episode, exploring ones too
     assert len(calls) == sum(result.steps_per_episode) > 0
@@ -77,7 +77,7 @@ def test_with_one_seed_both_learners_explore_the_same_episodes_until_the_first_g
     """The same environment, episode cap and seeding: the two differ only once learning starts."""
     table = q_learning.train(episodes=1, seed=6)
     try:
-        network = CliffWalkingDQN(seed=6).train(1)
+        network = CliffWalkingDQN(seed=6, model_file=None).train(1)
     # one learning episode rarely leaves a network that walks to the goal
     except TrainingFailed as failed:
         network = failed.result
@@ -157,7 +157,7 @@ def test_the_benchmark_counts_episodes_and_steps_to_the_first_optimal_walk():
         # the last four episodes learned; the third of them was optimal
         walk_lengths=[float("inf"), 15, 13, 15],
     )
-    q_star = optimal_q_values(GAMMA, CliffWalkingDQN._process_episode)
+    q_star = optimal_q_values(GAMMA, CliffWalkingDQN()._process_episode)
     counted = summary(history, q_star, 13, 0.5, q_star)
     assert counted["first_goal"] == 3  # two episodes explored before it
     assert counted["first_optimal"] == 5 and counted["learning"] == 3

@@ -8,7 +8,7 @@ import cliff_walking_dqn
 from cliff_walking_dqn import CliffWalkingDQN
 from conftest import SHIPPED_MODEL
 from ours.environment import ACTION_NAMES, SLIPPERY_ID, START_STATE, make_env
-from ours.episode_replay import show_episode
+from ours.episode_replay import play_episode, show_episode
 from ours.exact_optimum import (
     Outcomes,
     optimal_q_values,
@@ -26,7 +26,7 @@ UP, RIGHT, DOWN, LEFT = range(4)
 needs_slippery = pytest.mark.skipif(
     SLIPPERY_ID not in gym.registry, reason=f"{SLIPPERY_ID} needs Gymnasium 1.2 or later"
 )
-process_episode = CliffWalkingDQN._process_episode
+process_episode = CliffWalkingDQN()._process_episode
 
 
 def three_state_chain() -> Outcomes:
@@ -76,7 +76,10 @@ def todays_deterministic_q_star(discount_factor):
     table = make_env().unwrapped.P
     next_states = np.array([[table[s][a][0][1] for a in range(4)] for s in range(48)])
     env_rewards = np.array([[table[s][a][0][2] for a in range(4)] for s in range(48)])
-    terminated, rewards = np.vectorize(process_episode)(env_rewards, next_states)
+    rows = zip(env_rewards, next_states)
+    processed = [[process_episode(*step) for step in zip(*row)] for row in rows]
+    terminated, rewards = np.moveaxis(np.array(processed), 2, 0)
+    terminated = terminated.astype(bool)
     q_values = np.zeros(next_states.shape)
     while True:
         updated = rewards + discount_factor * q_values.max(axis=1)[next_states] * ~terminated
@@ -168,24 +171,26 @@ def test_the_slippery_sweep_measures_what_training_recorded(slippery_training):
 
 
 @needs_slippery
-def test_a_slippery_test_episode_replays_with_its_slips(capsys):
+def test_a_slippery_episode_replays_with_its_slips(capsys):
     result = CliffWalkingDQN(seed=4, slippery=True, model_file=SHIPPED_MODEL).test(episodes=3)
-    assert len(result.episode_steps) == 3
+    episode = play_episode(
+        result.greedy_actions, slippery=True, reset_seed=result.seed, step_limit=result.step_limit
+    )
     capsys.readouterr()
-    show_episode(result.actions, "ansi", slippery=True, reset_seed=result.reset_seed)
+    show_episode(episode.actions, "ansi", slippery=True, reset_seed=result.seed)
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines() if len(line.split()) == 12]  # the grids
-    steps = len(result.actions)  # each step says what the agent chose, as the GIF does
-    first = f"step 1 of {steps}: chose {ACTION_NAMES[result.actions[0]]}"
+    steps = len(episode.actions)  # each step says what the agent chose, as the GIF does
+    first = f"step 1 of {steps}: chose {ACTION_NAMES[episode.actions[0]]}"
     assert any(line.startswith(first) for line in out.splitlines())
     # where the agent stands
     replayed = [sum(rows[i : i + 4], []).index("x") for i in range(0, len(rows), 4)]
-    assert replayed == result.path
+    assert replayed == episode.path
     deterministic = make_env().unwrapped.P
     # it slipped
     assert any(
         deterministic[s][a][0][1] != t
-        for s, a, t in zip(result.path, result.actions, result.path[1:])
+        for s, a, t in zip(episode.path, episode.actions, episode.path[1:])
     )
 
 
@@ -209,7 +214,7 @@ def test_test_only_crosses_grids_both_ways(tmp_path, slippery_training, capsys):
         "Exact, over every slip, within the test's 51 steps:" in out
         and "the optimal policy with 33.6%" in out
     )
-    assert "Mean steps:" in out and "Path walked" not in out
+    assert "Episode shown:" in out and "Path walked" not in out
     assert cliff_walking_dqn.main([*common, "--model", str(model)]) == 0
     out = capsys.readouterr().out
     assert "Success rate:" in out and "over every slip" not in out
@@ -242,7 +247,7 @@ def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, caps
     out = capsys.readouterr().out
     assert code == 0
     assert "its greedy policy is worth" in out and "of V* = 0.007065" in out
-    steps = int(out.split("First episode: ")[1].split(" steps")[0])
+    steps = int(out.split("Episode shown: ")[1].split(" steps")[0])
     with Image.open(tmp_path / plots.TEST_GIF) as image:
         assert image.n_frames == steps + 1
     for picture in (plots.TRAINING_PLOT, plots.POLICY_PLOT):

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from cliff_walking_dqn import CliffWalkingDQN
-from conftest import SHIPPED_MODEL
+from conftest import SHIPPED_MODEL, episode_of
 from ours.environment import OPTIMAL_PATH_LENGTH, make_env
 from ours.exact_optimum import greedy_walk, transition_table
 from nn_model import DQN
@@ -26,7 +26,7 @@ def test_short_seeded_training_from_scratch_walks_the_optimal_path(seed_6_run):
     assert 1 <= result.first_goal_episode <= result.saved_episode <= len(result.rewards_per_episode)
     tested = agent.test(episodes=5)
     assert tested.success_rate == 100.0
-    assert tested.path_length == OPTIMAL_PATH_LENGTH
+    assert len(episode_of(tested).actions) == OPTIMAL_PATH_LENGTH
 
 
 def test_history_has_one_entry_per_episode_played_or_learned(seed_6_run):
@@ -47,8 +47,9 @@ def test_history_has_one_entry_per_episode_played_or_learned(seed_6_run):
 def test_shipped_model_walks_the_optimal_path():
     result = CliffWalkingDQN(model_file=SHIPPED_MODEL).test(episodes=3)
     assert result.success_rate == 100.0
-    assert result.path_length == OPTIMAL_PATH_LENGTH
-    assert result.path[0] == 36 and result.path[-1] == 47
+    episode = episode_of(result)
+    assert len(episode.actions) == OPTIMAL_PATH_LENGTH
+    assert episode.path[0] == 36 and episode.path[-1] == 47
 
 
 def optimal_table():
