@@ -21,12 +21,13 @@ from tqdm import tqdm
 from nn_model import DQN
 from replay_memory import ReplayMemory
 from ours.command_line import OneLineErrors, check_before_any_work, parse_args
-from ours.command_line import report_saved, report_test, report_training
-from ours.environment import CLIFF_REWARD, GOAL_STATE, make_env, seed_everything
-from ours.model_file import MODEL_FILE, load_policy, save_model, tested_network
-from ours.results import (
-    TestResult, TrainingFailed, TrainingHistory, TrainingProgress, TrainingResult,
+from ours.reports import report_saved, report_test, report_training
+from ours.environment import (
+    CLIFF_REWARD, GOAL_STATE, Environment, cliff_walking_id, describe, seed_everything,
 )
+from ours.model_file import MODEL_FILE, load_policy, save_model, tested_network
+from ours.results import TestResult, TrainingFailed, TrainingResult
+from ours.training import TrainingHistory, TrainingProgress
 from ours.settings import apply_settings, check_training_call
 from ours.speed import fused_adam_available, identity, on_one_torch_thread
 
@@ -81,9 +82,7 @@ class CliffWalkingDQN:
         Python") and return what the run learned; TrainingFailed when no network walks."""
         check_training_call(episodes, render)  # ours: settings
         # Prepare environment
-        env = make_env(  # ours: env
-            max_episode_steps=self.max_episode_steps, slippery=self.slippery
-        )
+        env = self.environment.make(max_episode_steps=self.max_episode_steps)  # ours: env
         num_states = env.observation_space.n
         num_actions = env.action_space.n
         self.seed = seed_everything(self.seed, env)  # ours: seeds
@@ -107,7 +106,7 @@ class CliffWalkingDQN:
         epsilon_history = []
         reward = None
         step_count = 0
-        history = TrainingHistory(self, env, policy_dqn, epsilon_history)  # ours: results
+        history = TrainingHistory(self, policy_dqn, epsilon_history)  # ours: results
 
         print(f"--- Training --- (seed {self.seed}: the same seed repeats this run)")  # ours: seeds
         with TrainingProgress(episodes, history) as progress:  # ours: exploration
@@ -159,7 +158,7 @@ class CliffWalkingDQN:
                     history.optimize_step(loss, policy_dqn)  # ours: best network
 
         # After training, save the policy network's weights (the article says so in its text)
-        result = history.result(policy_dqn)  # ours: best network
+        result = history.result(policy_dqn, episodes)  # ours: best network
         self.trained_weights = result.state_to_save  # ours: model file
         save_model(result.state_to_save, self.model_file)  # ours: model file
         report_saved(result)  # ours: model file
@@ -213,7 +212,7 @@ class CliffWalkingDQN:
 
     def test(self, episodes: int = 100, render_mode: str | None = None) -> TestResult:
         # Prepare environment
-        env = make_env(render_mode=render_mode, slippery=self.slippery, seed=self.seed)  # ours: env
+        env = self.environment.make(render_mode=render_mode, seed=self.seed)  # ours: env
         num_states = env.observation_space.n
         num_actions = env.action_space.n
 
@@ -239,7 +238,7 @@ class CliffWalkingDQN:
                 if reward == CLIFF_REWARD:
                     # Agent slipped off the cliff
                     break
-                if state == GOAL_STATE:
+                if state in self.environment.goal_states:  # ours: env
                     # Agent reached goal!
                     num_success += 1
                     break
@@ -251,29 +250,39 @@ class CliffWalkingDQN:
         print(f"Success rate: {num_success / episodes * 100:.1f} %")  # ours: test
         return TestResult.of(self, policy_dqn, num_success, episodes)  # ours: results
 
+    @property
+    def environment(self) -> Environment:  # ours: env
+        """What train and test play, described once (ours/environment.py): CliffWalking, slippery
+        or not, under this agent's reward rule and discount factor. A subclass for another
+        environment returns its own."""
+        env_id = cliff_walking_id(self.slippery)
+        return describe(env_id, {}, self._process_episode, self.discount_factor)
+
 
 def main(argv=None) -> int:
     """Train and save, then test and show, on one object, as the article's repository's main does.
 
-    Not in the article, so not marked: ours/command_line.py adds the flags, the checks before any
-    work, the one-line errors and the reports (the summary, the episode shown, the pictures).
+    Not in the article, so not marked: ours/command_line.py has the flags, the checks before any
+    work and the one-line errors, ours/reports.py what the run prints and draws.
     """
     args = parse_args(argv, CliffWalkingDQN())
     with OneLineErrors(args.model) as errors:
         render_mode = check_before_any_work(args)
         cliff_walking = CliffWalkingDQN(
-            seed=args.seed, model_file=args.model, save_last=args.save_last, **args.hyperparameters
+            seed=args.seed,
+            slippery=args.slippery,
+            model_file=args.model,
+            save_last=args.save_last,
+            **args.hyperparameters,
         )
         if not args.test_only:
             try:
                 result = cliff_walking.train(args.episodes)
             except TrainingFailed as failure:
-                # a failed run's curves show why it failed
-                report_training(failure.result, args, cliff_walking._process_episode)
+                report_training(failure.result, args.plots)  # its curves show why it failed
                 raise
-            report_training(result, args, cliff_walking._process_episode)
-        tested = cliff_walking.test(args.test_episodes)
-        report_test(tested, cliff_walking, args, render_mode)
+            report_training(result, args.plots)
+        report_test(cliff_walking.test(args.test_episodes), render_mode, args.plots)
     return errors.exit_status
 
 

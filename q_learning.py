@@ -13,7 +13,7 @@ import math
 import random
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import groupby
 
 from ours.packages import require_installed
@@ -24,31 +24,30 @@ import numpy as np
 from cliff_walking_dqn import CliffWalkingDQN
 from ours.command_line import (
     MAX_SEED, OneLineArgumentParser, OneLineErrors, add_picture_flags, check_writable_folder,
-    picture_folder, report_q_matrix_animation, report_test, whole_number,
+    picture_folder, whole_number,
 )
-from ours.environment import ACTION_NAMES, CLIFF_REWARD, GOAL_STATE, make_env, seed_everything
+from ours.environment import CLIFF_REWARD, seed_everything
 from ours.episode_replay import play_episode
-from ours.exact_optimum import greedy_walk, optimal_q_values, transition_table
-from ours.results import MAX_EXPLORING_EPISODES, QValueRecorder, TestResult
+from ours.exact_optimum import greedy_walk
+from ours.reports import report_pictures, report_test
+from ours.results import RunHistory, TestResult
+from ours.training import MAX_EXPLORING_EPISODES, QValueRecorder
 
-PICTURES = ("q_learning_policy.png", "q_learning_test.gif")  # the DQN's pictures, for the table
-# the DQN's settings, shared: discount_factor, max_episode_steps, the test's 50 steps
+# the DQN's settings, shared: discount_factor, max_episode_steps, the test's 50 steps; its
+# environment, with its reward rule and Q*
 RULES = CliffWalkingDQN()
 
 
-@dataclass
-class QLearningResult:
+@dataclass(repr=False, kw_only=True)
+class QLearningResult(RunHistory):
     """The learned table and the run's history, in the terms of the DQN's ``TrainingResult``."""
 
     Q_matrix: np.ndarray  # one row per state, one column per action
-    rewards_per_episode: list[int]  # per episode played: 1 if it reached the goal
-    steps_per_episode: list[int]  # per episode played: its steps, exploration included
-    walk_lengths: list[float]  # per learning episode: the greedy walk's steps after it, inf if none
-    epsilon_history: list[float] = field(default_factory=list)  # per learning episode, decayed
-    # for the learning animation: the learning episodes recorded (from 0) and the table after each
-    recorded_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
-    recorded_q_values: np.ndarray = field(default_factory=lambda: np.zeros((0, 48, 4)))
-    v_star = None  # the deterministic grid (TrainingResult's v_star is the slippery grid's V*)
+    learner = "Q matrix"  # what learned, in the learning animation's titles
+
+    def final_q_values(self) -> tuple[np.ndarray, int, str]:
+        """What the learning animation ends with: the table tested, after the last episode."""
+        return self.Q_matrix, self.learned - 1, "the table tested"
 
 
 def update(Q_matrix, state, action, reward, new_state, terminated, lr, discount_factor) -> None:
@@ -67,9 +66,9 @@ def train(episodes: int = 3000, lr: float = 0.5, seed: int | None = None) -> QLe
     """Tabular Q-learning until ``episodes`` episodes have learned; the exploring episodes before
     the first goal come on top, as in ``CliffWalkingDQN.train``, and with one seed they are the
     DQN's own."""
-    env = make_env(max_episode_steps=RULES.max_episode_steps)
+    environment = RULES.environment
+    env = environment.make(max_episode_steps=RULES.max_episode_steps)
     seed_everything(seed, env)
-    next_states, env_rewards = transition_table(env)  # for the greedy walk after each episode
     Q_matrix = np.zeros((env.observation_space.n, env.action_space.n))
     discount_factor = RULES.discount_factor
     exploration_factor = 1  # epsilon: 1 = 100% random actions until the goal has been reached
@@ -96,23 +95,29 @@ def train(episodes: int = 3000, lr: float = 0.5, seed: int | None = None) -> QLe
         if walk_lengths or reward == 1:  # learning starts with the first goal, as the DQN's does
             exploration_factor = max(exploration_factor - 1 / episodes, 0)
             epsilon_history.append(exploration_factor)
-            path = greedy_walk(np.argmax(Q_matrix, axis=1).tolist(), next_states, env_rewards)
+            path = greedy_walk(np.argmax(Q_matrix, axis=1).tolist(), environment)
             walk_lengths.append(math.inf if path is None else len(path) - 1)
             recorder.record(Q_matrix.copy())  # a copy: the table changes in place
         elif len(rewards_per_episode) == MAX_EXPLORING_EPISODES:
             break  # the goal was never reached
     env.close()
-    recorded = recorder.history
     return QLearningResult(
-        Q_matrix, rewards_per_episode, steps_per_episode, walk_lengths, epsilon_history,
-        np.array(recorded["recorded_steps"], dtype=int), np.array(recorded["recorded_q_values"]),
+        environment=environment,
+        Q_matrix=Q_matrix,
+        rewards_per_episode=rewards_per_episode,
+        steps_per_episode=steps_per_episode,
+        epsilon_history=epsilon_history,
+        measures=walk_lengths,
+        recorded_steps=np.array(recorder.steps, dtype=int),
+        recorded_q_values=np.array(recorder.q_values),
     )
 
 
 def test(Q_matrix: np.ndarray, episodes: int = 100, seed: int | None = None) -> TestResult:
     """Greedy episodes with the table, as ``CliffWalkingDQN.test`` plays them with the network."""
     # the DQN's test stops after its 51st step
-    env = make_env(max_episode_steps=RULES.test_max_steps + 1, seed=seed)
+    environment = RULES.environment
+    env = environment.make(max_episode_steps=RULES.test_max_steps + 1, seed=seed)
     num_success = 0
     for _ in range(episodes):
         state = env.reset()[0]
@@ -120,10 +125,17 @@ def test(Q_matrix: np.ndarray, episodes: int = 100, seed: int | None = None) -> 
         while not (terminated or truncated or fell):
             state, reward, terminated, truncated, _ = env.step(int(np.argmax(Q_matrix[state])))
             fell = reward == CLIFF_REWARD
-        num_success += state == GOAL_STATE
+        num_success += state in environment.goal_states
     env.close()
-    limit = RULES.test_max_steps + 1
-    result = TestResult(num_success / episodes * 100, episodes, Q_matrix, None, seed, False, limit)
+    result = TestResult(
+        environment=environment,
+        success_rate=num_success / episodes * 100,
+        episodes=episodes,
+        q_values=Q_matrix,
+        seed=seed,
+        step_limit=RULES.test_max_steps + 1,
+        learner="Q matrix (tabular Q-learning)",
+    )
     print(f"Success rate: {result.success_rate:.1f} %")
     return result
 
@@ -161,29 +173,16 @@ def main(argv=None) -> int:
         print("--- Training ---")
         start = time.perf_counter()
         result = train(args.episodes, args.lr, args.seed)
-        seconds = time.perf_counter() - start
-        played = len(result.rewards_per_episode)
-        if result.walk_lengths:
-            first_goal = result.rewards_per_episode.index(1) + 1
-            print(f"Played {played} episodes in {seconds:.1f} s:"
-                  f" the goal was first reached in episode {first_goal};"
-                  f" {len(result.walk_lengths)} episodes learned.")
-        else:
-            print(f"Played {played} episodes in {seconds:.1f} s:"
-                  " the goal was never reached, so nothing was learned.")
+        print(f"{result.played_line(seconds=time.perf_counter() - start)}.")
         print("--- Test ---")
         tested = test(result.Q_matrix, seed=args.seed)
-        episode = play_episode(tested.greedy_actions, slippery=False, reset_seed=args.seed,
-                               step_limit=tested.step_limit)
-        moves = ((ACTION_NAMES[action], len(list(repeats)))
-                 for action, repeats in groupby(episode.actions))
+        names = tested.environment.action_names
+        moves = ((names[action], len(list(repeats)))
+                 for action, repeats in groupby(play_episode(tested).actions))
         steps = (name if count == 1 else f"{name} x{count}" for name, count in moves)
         print(f"Path: {', '.join(steps)}")
-        report_test(tested, RULES, args, None, learner="Q matrix (tabular Q-learning)",
-                    pictures=PICTURES)
-        if args.plots and result.walk_lengths:
-            q_star = optimal_q_values(RULES.discount_factor, RULES._process_episode)
-            report_q_matrix_animation(result, q_star, args.plots)
+        report_test(tested, None, args.plots, pictures="q_matrix test")
+        report_pictures("q_matrix", result, args.plots)
     return errors.exit_status
 
 

@@ -17,10 +17,10 @@ from torch import nn
 
 from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input
 from nn_model import DQN
-from ours.environment import make_env, seed_everything
-from ours.exact_optimum import greedy_walk, transition_table
-from ours.results import MAX_EXPLORING_EPISODES
+from ours.environment import seed_everything
+from ours.exact_optimum import greedy_walk
 from ours.speed import fused_adam_available, q_values_of
+from ours.training import MAX_EXPLORING_EPISODES
 from replay_memory import ReplayMemory
 
 
@@ -75,10 +75,10 @@ def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[di
     """``CliffWalkingDQN.train``'s loop with the article's arithmetic: a forward pass for each
     greedy action, ``article_optimize``. Returns the kept network and the length of every episode
     played (for checking that both formulations played the same episodes)."""
-    env = make_env(max_episode_steps=agent.max_episode_steps)
+    environment = agent.environment
+    env = environment.make(max_episode_steps=agent.max_episode_steps)
     num_states, num_actions = env.observation_space.n, env.action_space.n
     seed_everything(agent.seed, env)
-    next_states, rewards = transition_table(env)
     epsilon = 1
     memory = ReplayMemory(agent.replay_memory_size)
     policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
@@ -117,9 +117,7 @@ def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[di
                 target_dqn.load_state_dict(policy_dqn.state_dict())
                 step_count = 0
             # The same evaluation as ours (the article has none), so both keep the same network
-            path = greedy_walk(
-                q_values_of(policy_dqn).argmax(axis=1).tolist(), next_states, rewards
-            )
+            path = greedy_walk(q_values_of(policy_dqn).argmax(axis=1).tolist(), environment)
             if path is not None and (best_length is None or len(path) - 1 <= best_length):
                 best_length = len(path) - 1
                 best_state = {k: v.clone() for k, v in policy_dqn.state_dict().items()}

@@ -31,8 +31,8 @@ import torch  # noqa: E402
 from article_baseline import train_article_formulation  # noqa: E402
 from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input  # noqa: E402
 from ours.command_line import OneLineArgumentParser, whole_number  # noqa: E402
-from ours.environment import make_env  # noqa: E402
-from ours.exact_optimum import greedy_walk, transition_table  # noqa: E402
+from ours.exact_optimum import greedy_walk  # noqa: E402
+from ours.model_file import network_from  # noqa: E402
 from nn_model import DQN  # noqa: E402
 from ours.results import TrainingFailed, TrainingResult  # noqa: E402
 from ours.speed import fused_adam_available, q_values_of  # noqa: E402
@@ -40,10 +40,9 @@ from seed_sweep import seed_range  # noqa: E402
 
 
 def walk_length(state_dict) -> str:
-    env = make_env()
-    policy_dqn = DQN(env.observation_space.n, env.action_space.n)
-    policy_dqn.load_state_dict(state_dict)
-    path = greedy_walk(q_values_of(policy_dqn).argmax(axis=1).tolist(), *transition_table(env))
+    environment = CliffWalkingDQN().environment
+    policy_dqn = network_from(state_dict, environment)
+    path = greedy_walk(q_values_of(policy_dqn).argmax(axis=1).tolist(), environment)
     return "fails" if path is None else f"{len(path) - 1} steps"
 
 
@@ -64,7 +63,7 @@ def floor_seconds(
 
     ``interleaved``: in training's order, an episode's steps then its optimize step; otherwise all
     environment steps first, then all torch calls in one tight loop, where they run faster."""
-    env = make_env(max_episode_steps=agent.max_episode_steps)
+    env = agent.environment.make(max_episode_steps=agent.max_episode_steps)
     env.reset(seed=seed)
     num_states, num_actions = env.observation_space.n, env.action_space.n
     actions = iter(
@@ -163,7 +162,7 @@ def main() -> int:
             f"{seed:4d}  {steps:9d}  {article_seconds:11.2f}  {our_seconds:8.2f}"
             f"  {steps / article_seconds:15.0f}"
             f"  {ours.steps_per_episode.sum() / our_seconds:12.0f}  {ratios[-1]:7.1f}x"
-            f"  {walk_length(article_state):>12}  {walk_length(ours.policy_state):>8}"
+            f"  {walk_length(article_state):>12}  {walk_length(ours.best_state):>8}"
             f"  {min(tight_floors):11.2f}  {floor:9.2f}  {ceilings[-1]:6.1f}x",
             flush=True,
         )

@@ -27,8 +27,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import torch  # noqa: E402
 
 import cliff_walking_dqn  # noqa: E402
-from ours import results  # noqa: E402
+from ours import results, training  # noqa: E402
 from ours.command_line import MAX_SEED, OneLineArgumentParser, whole_number  # noqa: E402
+from ours.environment import Environment  # noqa: E402
 from replay_memory import ReplayMemory  # noqa: E402
 
 seconds, calls = collections.Counter(), collections.Counter()
@@ -50,8 +51,9 @@ def timing(owner, name: str, label: str) -> None:
     setattr(owner, name, timed)
 
 
-def make_timed_env(*args, make_env=cliff_walking_dqn.make_env, **kwargs):
-    env = make_env(*args, **kwargs)
+def make_timed_env(environment, *args, make=Environment.make, **kwargs):
+    """``Environment.make``, with the environment's calls timed."""
+    env = make(environment, *args, **kwargs)
     timing(env, "step", "env.step")
     timing(env, "reset", "env.reset")
     timing(env.action_space, "sample", "env.action_space.sample")
@@ -62,11 +64,11 @@ TOP_LEVEL = [  # parts that do not overlap, in the order of the loop
     (ReplayMemory, "append", "memory.append"),
     (ReplayMemory, "sample", "memory.sample"),
     (cliff_walking_dqn.CliffWalkingDQN, "_optimize", "_optimize"),
-    (results, "q_values_of", "q_values_of (all 48 states)"),
-    (results, "greedy_walk", "greedy_walk"),
+    (training, "q_values_of", "q_values_of (all 48 states)"),
+    (training, "greedy_walk", "greedy_walk"),
     (torch.nn.Module, "load_state_dict", "load_state_dict (the target sync)"),
-    (results.BestNetwork, "_keep", "the best network's copy"),
-    (results.TrainingHistory, "count_step", "history.count_step"),
+    (training.BestNetwork, "_keep", "the best network's copy"),
+    (training.TrainingHistory, "count_step", "history.count_step"),
 ]
 INSIDE_OPTIMIZE = [  # parts of _optimize
     (torch.nn.MSELoss, "forward", "  loss_fn"),
@@ -107,7 +109,7 @@ def main() -> int:
         print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
         return 0
 
-    cliff_walking_dqn.make_env = make_timed_env
+    Environment.make = make_timed_env
     for owner, name, label in TOP_LEVEL + INSIDE_OPTIMIZE:
         timing(owner, name, label)
     start = time.perf_counter()
@@ -125,7 +127,7 @@ def main() -> int:
     rest = total - sum(seconds[label] for label in top_level)
     inside = sum(seconds[label] for _, _, label in INSIDE_OPTIMIZE)
     print(
-        f"seed {args.seed}: {len(result.rewards_per_episode)} episodes played,"
+        f"seed {args.seed}: {result.played} episodes played,"
         f" {args.episodes} learned, {result.steps_per_episode.sum()} environment steps,"
         f" {total:.2f} s"
     )

@@ -27,12 +27,13 @@ from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
 from ours.command_line import (  # noqa: E402
     OneLineArgumentParser,
     add_hyperparameter_flags,
-    describe,
     hyperparameters,
     whole_number,
 )
-from ours.environment import OPTIMAL_PATH_LENGTH  # noqa: E402
 from ours.results import TrainingFailed  # noqa: E402
+from ours.settings import describe_settings  # noqa: E402
+
+OPTIMAL_PATH_LENGTH = CliffWalkingDQN().environment.optimal_path_length  # the article's 13
 
 
 def seed_range(text: str) -> list[int]:
@@ -59,18 +60,18 @@ def train_one(seed: int, episodes: int, settings: dict) -> dict:
             result = agent.train(episodes)
     except TrainingFailed:
         return {"seed": seed, "seconds": time.perf_counter() - start, "saved": None}
-    walks = result.walk_lengths
+    walks = result.measures  # the greedy walk's steps after each optimize step
     optimal = np.flatnonzero(result.per_episode(walks) == OPTIMAL_PATH_LENGTH)
     return {
         "seed": seed,
         "seconds": time.perf_counter() - start,
-        "played": len(result.rewards_per_episode),
+        "played": result.played,
         "first_goal": result.first_goal_episode,
         "first_optimal": int(optimal[0]) + 1 if len(optimal) else None,
         "optimal_share": float(np.mean(walks == OPTIMAL_PATH_LENGTH)),
         "final": walks[-1],
-        "saved": result.saved_path_length,
-        "saved_episode": result.saved_episode,
+        "saved": int(result.best_measure),
+        "saved_episode": result.best_episode,
     }
 
 
@@ -85,7 +86,7 @@ def main() -> int:
     args = parser.parse_args()
     settings = hyperparameters(parser, args)
 
-    print(f"{args.episodes} episodes; {describe(settings)}")
+    print(f"{args.episodes} episodes; {describe_settings(settings)}")
     print(
         "seed  played  1st goal  1st optimal  optimal share  final walk  saved walk (episode)"
         "  seconds"

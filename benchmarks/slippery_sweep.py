@@ -23,31 +23,23 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
 from ours.command_line import OneLineArgumentParser, real_number, whole_number  # noqa: E402
-from ours.environment import START_STATE, make_env  # noqa: E402
-from ours.exact_optimum import (  # noqa: E402
-    compare_with_optimum,
-    outcome_table,
-    policy_values,
-    success_within,
-    value_iteration,
-)
-from nn_model import DQN  # noqa: E402
+from ours.exact_optimum import compare_with_optimum, policy_values, success_within  # noqa: E402
+from ours.model_file import network_from  # noqa: E402
 from ours.results import TrainingFailed  # noqa: E402
 from seed_sweep import seed_range  # noqa: E402
 from ours.speed import q_values_of  # noqa: E402
 
 
-def exact_measures(q_values, discount_factor: float, agent: CliffWalkingDQN) -> dict:
-    """The greedy policy of ``q_values`` on the slippery grid: value share, success rate, optimal
-    actions."""
-    outcomes = outcome_table(make_env(slippery=True), agent._process_episode)
-    q_star = value_iteration(outcomes, discount_factor)
+def exact_measures(q_values, agent: CliffWalkingDQN) -> dict:
+    """The greedy policy of ``q_values`` on ``agent``'s slippery grid, with its discount factor:
+    value share, success rate, optimal actions."""
+    environment = agent.environment
     greedy = q_values.argmax(axis=1)
-    v_star = q_star[START_STATE].max()
+    values = policy_values(environment.outcomes, environment.discount_factor, greedy)
     return {
-        "value_share": policy_values(outcomes, discount_factor, greedy)[START_STATE] / v_star,
-        "success": success_within(outcomes, greedy, agent.test_max_steps + 1),
-        "optimal_actions": compare_with_optimum(q_values, q_star)[1],
+        "value_share": values[environment.start_state] / environment.v_star,
+        "success": success_within(environment, greedy, agent.test_max_steps + 1),
+        "optimal_actions": compare_with_optimum(q_values, environment)[1],
     }
 
 
@@ -66,14 +58,13 @@ def train_one(seed: int, discount_factor: float, episodes: int) -> dict:
             "seconds": time.perf_counter() - start,
             "saved": None,
         }
-    dqn = DQN(48, 4)
-    dqn.load_state_dict(result.policy_state)
+    dqn = network_from(result.best_state, result.environment)
     return {
         "seed": seed,
         "gamma": discount_factor,
         "seconds": time.perf_counter() - start,
-        "saved": result.saved_episode,
-        **exact_measures(q_values_of(dqn), discount_factor, agent),
+        "saved": result.best_episode,
+        **exact_measures(q_values_of(dqn), agent),
     }
 
 
@@ -101,11 +92,10 @@ def main() -> int:
         f" success: exact probability of the goal within {agent.test_max_steps + 1} steps"
     )
     for gamma in args.discount_factors:
-        outcomes = outcome_table(make_env(slippery=True), agent._process_episode)
-        q_star = value_iteration(outcomes, gamma)
-        optimal = exact_measures(q_star, gamma, agent)
+        rules = CliffWalkingDQN(slippery=True, discount_factor=gamma)
+        optimal = exact_measures(rules.environment.q_star, rules)
         print(
-            f"\ndiscount factor {gamma:g}: V*(start) = {q_star[START_STATE].max():.4g};"
+            f"\ndiscount factor {gamma:g}: V*(start) = {rules.environment.v_star:.4g};"
             f" the optimal policy's success {optimal['success']:.1%}"
         )
         print("seed  saved (episode)  value / V*  success  optimal actions  seconds")

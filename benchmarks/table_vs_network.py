@@ -40,12 +40,14 @@ sys.path[:0] = [str(HERE), str(ROOT)]
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from matplotlib.figure import Figure  # noqa: E402
+
 from ours import plots  # noqa: E402
 import q_learning  # noqa: E402
 from cliff_walking_dqn import CliffWalkingDQN  # noqa: E402
 from ours.command_line import whole_number  # noqa: E402
-from ours.environment import OPTIMAL_PATH_LENGTH  # noqa: E402
-from ours.exact_optimum import compare_with_optimum, optimal_q_values  # noqa: E402
+from ours.exact_optimum import compare_with_optimum  # noqa: E402
+from ours.model_file import network_from  # noqa: E402
 from nn_model import DQN  # noqa: E402
 from ours.results import TrainingFailed  # noqa: E402
 from seed_sweep import seed_range  # noqa: E402
@@ -63,16 +65,15 @@ def warm_up() -> None:
         CliffWalkingDQN(seed=0, model_file=None).train(1)
 
 
-def summary(
-    history, q_values: np.ndarray | None, walk: float | None, seconds: float, q_star: np.ndarray
-) -> dict:
+def summary(history, q_values: np.ndarray | None, walk: float | None, seconds: float) -> dict:
     """What the table shows of one training run; ``history`` is a DQN or a Q-matrix result."""
-    walks = np.asarray(history.walk_lengths)  # one per learning episode
-    exploring = len(history.rewards_per_episode) - len(walks)  # the episodes before the first goal
-    optimal = np.flatnonzero(walks == OPTIMAL_PATH_LENGTH)
+    environment = history.environment
+    walks = history.measures  # the greedy walk's steps, one per learning episode
+    exploring = history.exploring  # the episodes before the first goal
+    optimal = np.flatnonzero(walks == environment.optimal_path_length)
     first_optimal = exploring + int(optimal[0]) + 1 if len(optimal) else None
     largest_error, agreement, disagreeing = (
-        compare_with_optimum(q_values, q_star) if q_values is not None else (None,) * 3
+        compare_with_optimum(q_values, environment) if q_values is not None else (None,) * 3
     )
     return {
         "first_goal": exploring + 1 if len(walks) else None,
@@ -84,25 +85,24 @@ def summary(
         "agreement": agreement,
         "disagreeing": disagreeing,
         "walk": walk,
-        "optimal_after": walks == OPTIMAL_PATH_LENGTH,
+        "optimal_after": walks == environment.optimal_path_length,
         "q_values": q_values,
     }
 
 
-def train_both(seed: int, episodes: int, lr: float, q_star: np.ndarray) -> dict:
+def train_both(seed: int, episodes: int, lr: float) -> dict:
     """Both learners on one seed, one after the other in this worker."""
     start = time.perf_counter()
     table = q_learning.train(episodes, lr, seed)
     table_seconds = time.perf_counter() - start
-    table_walk = table.walk_lengths[-1] if table.walk_lengths else None
+    table_walk = table.measures[-1] if len(table.measures) else None
     start = time.perf_counter()
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             network = CliffWalkingDQN(seed=seed, model_file=None).train(episodes)
         network_seconds = time.perf_counter() - start
-        policy_dqn = DQN(*q_star.shape)
-        policy_dqn.load_state_dict(network.policy_state)
-        network_q, network_walk = q_values_of(policy_dqn), network.saved_path_length
+        policy_dqn = network_from(network.best_state, network.environment)
+        network_q, network_walk = q_values_of(policy_dqn), network.best_measure
     except TrainingFailed as failed:
         network_seconds, network, network_q, network_walk = (
             time.perf_counter() - start,
@@ -112,8 +112,8 @@ def train_both(seed: int, episodes: int, lr: float, q_star: np.ndarray) -> dict:
         )
     return {
         "seed": seed,
-        "Q matrix": summary(table, table.Q_matrix, table_walk, table_seconds, q_star),
-        "DQN": summary(network, network_q, network_walk, network_seconds, q_star),
+        "Q matrix": summary(table, table.Q_matrix, table_walk, table_seconds),
+        "DQN": summary(network, network_q, network_walk, network_seconds),
     }
 
 
@@ -155,6 +155,57 @@ def median_of(runs: list[dict], learner: str) -> dict:
     return {**medians, "walk": ""}
 
 
+def draw_picture(
+    optimal_shares: dict, grids: list, environment, seeds: int, path: Path
+) -> None:
+    """Above, per learner, the share of the seeds whose greedy walk is optimal after each learning
+    episode; below, each learner's Q-values on the grid and Q*'s.
+
+    ``optimal_shares`` maps a learner's name to that share (one value per learning episode);
+    ``grids`` lists (title, Q-values, states where the greedy action is not optimal) per learner.
+    """
+    q_star, standable = environment.q_star, environment.standable_states
+    norm = plots.value_scale([q_values for _, q_values, _ in grids] + [q_star], standable)
+    figure = Figure(figsize=(11, 13.5), layout="constrained")
+    curve_axes, *grid_axes = figure.subplots(
+        len(grids) + 2, 1, height_ratios=[1.3] + [1] * (len(grids) + 1)
+    )
+    for (name, shares), color in zip(optimal_shares.items(), ("tab:orange", "tab:blue")):
+        episodes = np.arange(1, len(shares) + 1)
+        curve_axes.plot(episodes, shares, color=color, linewidth=1.2, label=name)
+    curve_axes.plot(
+        episodes,
+        1 - episodes / len(episodes),
+        color="gray",
+        linestyle="--",
+        linewidth=1,
+        label="epsilon (both)",
+    )
+    curve_axes.set_xlim(0, len(episodes))
+    curve_axes.set_ylim(-0.02, 1.02)
+    curve_axes.set_xlabel("learning episode (counted from the episode that first reached the goal)")
+    curve_axes.set_ylabel(f"share of the {seeds} seeds")
+    curve_axes.set_title(
+        f"Seeds whose greedy walk is the optimal {environment.optimal_path_length}-step path after"
+        " the episode"
+    )
+    curve_axes.grid(alpha=0.3)
+    curve_axes.legend(loc="center left")
+    for axes, (title, q_values, marked) in zip(grid_axes, grids):
+        plots.draw_q_values(axes, q_values, environment, title, norm, marked)
+    image = plots.draw_q_values(
+        grid_axes[-1], q_star, environment, plots.OPTIMUM_TITLE, norm, every_best_action=True
+    )
+    plots.value_colorbar(figure, image, ax=grid_axes, shrink=0.8)
+    plots.grid_legend(figure)
+    figure.get_layout_engine().set(rect=(0, 0.03, 1, 0.97))
+    figure.suptitle(
+        f"The Q matrix (tabular Q-learning) against the Deep Q-network on the same {seeds} seeds",
+        fontweight="bold",
+    )
+    figure.savefig(path, dpi=100)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -183,13 +234,10 @@ def main() -> int:
         parser.error(f"argument --picture: folder '{args.picture.parent}' does not exist")
 
     rules = CliffWalkingDQN()
-    q_star = optimal_q_values(rules.discount_factor, rules._process_episode)
+    environment = rules.environment
+    q_star, optimal_path_length = environment.q_star, environment.optimal_path_length
     with ProcessPoolExecutor(args.workers, initializer=warm_up) as pool:
-        runs = list(
-            pool.map(
-                partial(train_both, episodes=args.episodes, lr=args.lr, q_star=q_star), args.seeds
-            )
-        )
+        runs = list(pool.map(partial(train_both, episodes=args.episodes, lr=args.lr), args.seeds))
 
     print(
         f"{args.episodes} learning episodes a run,"
@@ -232,13 +280,13 @@ def main() -> int:
         f" the network has {parameters:,} parameters."
     )
     solved = {
-        learner: sum(run[learner]["walk"] == OPTIMAL_PATH_LENGTH for run in runs)
+        learner: sum(run[learner]["walk"] == optimal_path_length for run in runs)
         for learner in LEARNERS
     }
     print(
         " ".join(
             f"{learner}: {count} of {len(runs)} seeds"
-            f" end on the optimal {OPTIMAL_PATH_LENGTH}-step walk."
+            f" end on the optimal {optimal_path_length}-step walk."
             for learner, count in solved.items()
         )
     )
@@ -262,7 +310,7 @@ def main() -> int:
                     result["disagreeing"],
                 )
             )
-    plots.plot_table_vs_network(optimal_shares, grids, q_star, len(runs), args.picture)
+    draw_picture(optimal_shares, grids, environment, len(runs), args.picture)
     picture = args.picture.resolve()
     shown = picture.relative_to(Path.cwd()) if picture.is_relative_to(Path.cwd()) else picture
     print(f"Picture: {shown}")

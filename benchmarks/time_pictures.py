@@ -4,9 +4,10 @@
     python benchmarks/time_pictures.py --runs 3 -- --test-only
 
 Each run is a fresh process (imports and first-draw costs count, as they do for a user) with timers
-around what only the pictures need: importing plots.py (and matplotlib), the training curves, the
-learning animation, the policy picture, the test episode's frames and the GIF. The model and
-pictures go to a temporary folder. Prints each run's parts and the median total.
+around what only the pictures need: importing ours/pictures.py and plots.py (and matplotlib), and
+each picture ``ours/pictures.py`` lists: the training curves, the learning animation, the policy
+picture and the test episode's GIF, whose frames are timed apart. The model and pictures go to a
+temporary folder. Prints each run's parts and the median total.
 """
 
 import json
@@ -26,44 +27,35 @@ ONE_RUN = """
 import contextlib, io, json, sys, time
 sys.path.insert(0, {root!r})
 import cliff_walking_dqn
-from ours import command_line
 seconds = {{}}
+start = time.perf_counter()
+from ours import pictures, plots  # what only the pictures need, matplotlib with them
+seconds["import plots"] = time.perf_counter() - start
 
-def timing(owner, name, label):
-    function = getattr(owner, name)
-    def timed(*args, **kwargs):
+def timed(function, label):
+    def timed_function(*args, **kwargs):
         start = time.perf_counter()
         try:
             return function(*args, **kwargs)
         finally:
             seconds[label] = seconds.get(label, 0) + time.perf_counter() - start
-    setattr(owner, name, timed)
+    return timed_function
 
-@contextlib.contextmanager
-def pictures():
-    start = time.perf_counter()
-    with real_pictures() as plots:
-        seconds["import plots"] = seconds.get("import plots", 0) + time.perf_counter() - start
-        for name in ("plot_training", "plot_policy", "save_episode_gif"):
-            if not hasattr(getattr(plots, name), "__wrapped_by_timer__"):
-                timing(plots, name, name)
-                getattr(plots, name).__wrapped_by_timer__ = True
-        yield plots
-
-real_pictures = command_line._pictures
-command_line._pictures = pictures
-if hasattr(command_line, "write_learning_animation"):  # its Q*, frames, drawing and GIF
-    timing(command_line, "write_learning_animation", "learning animation")
-real_show = command_line.show_episode
-def frames(actions, render_mode, **options):
-    start = time.perf_counter()
-    try:
-        return real_show(actions, render_mode, **options)
-    finally:
-        seconds["test episode frames"] = time.perf_counter() - start
-command_line.show_episode = frames
+# each picture a run draws; the learning animation: its Q*, frames, drawing and GIF
+labels = {{
+    pictures.write_test_gif: "write_test_gif", pictures.LEARNING_ANIMATION: "learning animation"
+}}
+for kind, entries in pictures.PICTURES.items():
+    pictures.PICTURES[kind] = [
+        (name, file_name, timed(draw, labels.get(draw, draw.__name__)))
+        for name, file_name, draw in entries
+    ]
+# the test episode's frames, which write_test_gif renders: a part of their own
+plots.show_episode = timed(plots.show_episode, "test episode frames")
 with contextlib.redirect_stdout(io.StringIO()):
     status = cliff_walking_dqn.main({args!r})
+if "write_test_gif" in seconds:  # its frames counted once, on their own
+    seconds["write_test_gif"] -= seconds.get("test episode frames", 0)
 print(json.dumps({{"status": status, "seconds": seconds}}))
 """
 

@@ -1,28 +1,33 @@
-"""The article's CliffWalking under any Gymnasium, its landmarks, one place seeding everything."""
+"""The environment a run plays, described once: what to make, its grid and landmarks, the exact Q*.
 
+An agent's ``environment`` (``CliffWalkingDQN.environment``) is an ``Environment``, built once per
+id, arguments, reward rule and discount factor (``describe``), and handed down: the best-network
+keeper, the results, the reports, the pictures and q_learning.py read it. What it knows of the
+grid it reads from Gymnasium (``env.unwrapped``: the shape, the start, the table ``P``), and its
+landmarks from the table and the agent's reward rule, so the same description serves the other
+toy-text environments.
+"""
+
+import functools
 import random
 
 import gymnasium as gym
 import numpy as np
 import torch
 
-START_STATE = 36  # bottom-left cell: row 3 * 12 columns + column 0
-GOAL_STATE = 47  # bottom-right cell
-CLIFF_REWARD = -100  # what the environment pays for a step into the cliff
-OPTIMAL_PATH_LENGTH = 13  # up, 11 times right, down
-STANDABLE_STATES = np.arange(37)  # the agent never stands on the cliff (37-46) or the goal (47)
-ACTION_NAMES = ("up", "right", "down", "left")  # the environment's action numbers 0-3
-GRID_ROWS, GRID_COLUMNS = 4, 12  # state = row * GRID_COLUMNS + column, row 0 at the top
+from ours.exact_optimum import (
+    Outcomes, deterministic_moves, greedy_walk, outcome_table, value_iteration,
+)
+
+GOAL_STATE = 47  # the article's 47: the bottom-right cell
+CLIFF_REWARD = -100  # the article's -100: what the environment pays for a step into the cliff
 MAX_SEED = 2**32 - 1  # numpy's limit
-
-
-def grid_cell(state: int) -> tuple[int, int]:
-    """The (row, column) of a state, as the pictures number them."""
-    row, column = divmod(int(state), GRID_COLUMNS)
-    return row, column
-
-
 SLIPPERY_ID = "CliffWalkingSlippery-v1"  # each move goes the intended way or to either side of it
+ACTION_NAMES = {  # each family's action numbers, in words
+    "CliffWalking": ("up", "right", "down", "left"),
+    "FrozenLake": ("left", "down", "right", "up"),
+    "Taxi": ("south", "north", "east", "west", "pickup", "dropoff"),
+}
 
 
 class MissingEnvironment(Exception):
@@ -30,7 +35,7 @@ class MissingEnvironment(Exception):
     line, exit 2)."""
 
 
-def environment_id(slippery: bool = False) -> str:
+def cliff_walking_id(slippery: bool = False) -> str:
     """The CliffWalking the installed Gymnasium registers: v1 from Gymnasium 1.2 on, v0 before; with
     ``slippery``, CliffWalkingSlippery-v1, which only Gymnasium 1.2 and later have."""
     if slippery:
@@ -43,19 +48,141 @@ def environment_id(slippery: bool = False) -> str:
     return "CliffWalking-v1" if "CliffWalking-v1" in gym.registry else "CliffWalking-v0"
 
 
-def make_env(
-    render_mode: str | None = None,
-    max_episode_steps: int | None = None,
-    slippery: bool = False,
-    seed: int | None = None,
-) -> gym.Env:
-    """The CliffWalking asked for; with ``seed``, its random numbers (the slips) seeded."""
-    env = gym.make(
-        environment_id(slippery), render_mode=render_mode, max_episode_steps=max_episode_steps
-    )
-    if seed is not None:
-        env.reset(seed=seed)
-    return env
+class Environment:
+    """An environment, with the reward rule and the discount factor of the agent that plays it.
+
+    :param env_id: the Gymnasium id, as ``gym.make`` takes it
+    :param kwargs: what ``gym.make`` gets besides (``map_name``, ``is_slippery``)
+    :param process_episode: the agent's reward rule: ``(reward, new_state) -> [terminated, reward]``
+    :param discount_factor: gamma, for Q*
+    """
+
+    def __init__(self, env_id: str, kwargs: dict, process_episode, discount_factor: float):
+        self.env_id, self.kwargs = env_id, dict(kwargs)
+        self.process_episode, self.discount_factor = process_episode, discount_factor
+        self.unwrapped = gym.make(env_id, **self.kwargs).unwrapped  # its table and landmarks
+
+    def make(
+        self, render_mode: str | None = None, max_episode_steps: int | None = None, seed=None
+    ) -> gym.Env:
+        """``gym.make`` of this environment; with ``seed``, its random numbers (slips) seeded."""
+        env = gym.make(
+            self.env_id, render_mode=render_mode, max_episode_steps=max_episode_steps, **self.kwargs
+        )
+        if seed is not None:
+            env.reset(seed=seed)
+        return env
+
+    @property
+    def name(self) -> str:
+        """The id without its version: "CliffWalking", "CliffWalkingSlippery", "FrozenLake"."""
+        return self.env_id.split("-")[0]
+
+    @property
+    def slippery(self) -> bool:
+        """Whether a move may go another way than the one chosen: the one word for it here."""
+        return bool(self.kwargs.get("is_slippery", False)) or self.env_id == SLIPPERY_ID
+
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        return next(names for family, names in ACTION_NAMES.items() if self.name.startswith(family))
+
+    @functools.cached_property
+    def start_state(self) -> int:
+        """Where an episode starts (Gymnasium's ``initial_state_distrib``): the article's 36."""
+        return int(np.flatnonzero(self.unwrapped.initial_state_distrib)[0])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns) of the grid whose cells are the states, row by row (CliffWalking's 4 x 12
+        from Gymnasium's ``shape``)."""
+        return tuple(self.unwrapped.shape)
+
+    def grid_cell(self, state: int) -> tuple[int, int]:
+        """The (row, column) of a state, row 0 at the top."""
+        row, column = divmod(int(state), self.shape[1])
+        return row, column
+
+    @functools.cached_property
+    def outcomes(self) -> Outcomes:
+        """Every outcome of every move, read from the table ``P``, under the reward rule."""
+        return outcome_table(self.unwrapped, self.process_episode)
+
+    @functools.cached_property
+    def moves(self) -> tuple[list, list, list]:
+        """Next state, episode end and win of every move, where each move has one outcome."""
+        return deterministic_moves(self.outcomes)
+
+    @functools.cached_property
+    def goal_states(self) -> frozenset[int]:
+        """Where an episode is won: the states a move ends in with a reward (the article's 47)."""
+        outcomes = self.outcomes
+        won = outcomes.terminated & (outcomes.rewards > 0) & (outcomes.probabilities > 0)
+        return frozenset(outcomes.next_states[won].tolist())
+
+    @functools.cached_property
+    def standable_states(self) -> np.ndarray:
+        """The states the agent can stand on, from the start, before its episode ends: the cells the
+        pictures colour and the comparisons with Q* count (the cliff's 37: not the cliff, nor the
+        goal)."""
+        outcomes, reached = self.outcomes, {self.start_state}
+        frontier = [self.start_state]
+        while frontier:
+            state = frontier.pop()
+            going_on = ~outcomes.terminated[state] & (outcomes.probabilities[state] > 0)
+            for following in outcomes.next_states[state][going_on].tolist():
+                if following not in reached:
+                    reached.add(following)
+                    frontier.append(following)
+        return np.array(sorted(reached))
+
+    @functools.cached_property
+    def shortest_path_length(self) -> int:
+        """The fewest steps from the start to a goal, on any outcomes of the moves (the cliff's
+        13)."""
+        outcomes, distance = self.outcomes, {self.start_state: 0}
+        frontier = [self.start_state]
+        while frontier:
+            state = frontier.pop(0)
+            possible = outcomes.probabilities[state] > 0
+            if (outcomes.terminated[state] & (outcomes.rewards[state] > 0) & possible).any():
+                return distance[state] + 1
+            for following in outcomes.next_states[state][possible & ~outcomes.terminated[state]]:
+                if int(following) not in distance:
+                    distance[int(following)] = distance[state] + 1
+                    frontier.append(int(following))
+        raise ValueError(f"{self.env_id}: no way from the start to a goal")
+
+    @functools.cached_property
+    def q_star(self) -> np.ndarray:
+        """The exact Q*(s, a), one row per state: value iteration on the table, under the reward
+        rule, with the discount factor."""
+        return value_iteration(self.outcomes, self.discount_factor)
+
+    @property
+    def v_star(self) -> float:
+        """V*(start): the most any policy is worth from the start."""
+        return float(self.q_star[self.start_state].max())
+
+    @functools.cached_property
+    def optimal_path_length(self) -> int | None:
+        """Steps of the optimal walk from the start (the article's 13); None where moves slip."""
+        if self.slippery:
+            return None
+        return len(greedy_walk(self.q_star.argmax(axis=1).tolist(), self)) - 1
+
+
+_DESCRIBED: dict = {}
+
+
+def describe(env_id: str, kwargs: dict, process_episode, discount_factor: float) -> Environment:
+    """The ``Environment`` for these, built once: the same id, arguments, reward rule and discount
+    factor give the same description, and so Q* is computed once a run."""
+    rule = getattr(process_episode, "__func__", process_episode)  # the method, not the agent
+    key = (env_id, tuple(sorted(kwargs.items())), rule, discount_factor)
+    if key not in _DESCRIBED:
+        _DESCRIBED[key] = Environment(env_id, kwargs, process_episode, discount_factor)
+    return _DESCRIBED[key]
 
 
 def seed_everything(seed: int | None, env: gym.Env) -> int:

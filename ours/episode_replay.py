@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ours.environment import ACTION_NAMES, CLIFF_REWARD, GOAL_STATE, make_env
+from ours.environment import CLIFF_REWARD
 
 
 class Episode(NamedTuple):
@@ -22,28 +22,27 @@ class Episode(NamedTuple):
         return self.ending == "goal reached"
 
 
-def play_episode(
-    greedy_actions: list[int], *, slippery: bool, reset_seed: int | None, step_limit: int
-) -> Episode:
-    """One episode of the greedy policy that takes ``greedy_actions[s]`` in state s, under the
-    test's rules: it ends at the goal, after a fall or after ``step_limit`` steps.
+def play_episode(result) -> Episode:
+    """The episode a run shows for a ``TestResult``: its greedy policy from the start, under the
+    test's rules (it ends at the goal, after a fall or after ``result.step_limit`` steps).
 
-    Greedy play on the plain grid is the same every time; on the slippery grid ``reset_seed`` makes
-    it slip the same way every time, so that ``show_episode`` can show it again."""
-    env = make_env(slippery=slippery)
-    state = env.reset(seed=reset_seed)[0]
+    Greedy play where moves do not slip is the same every time; where they do, ``result.seed``
+    makes it slip the same way every time, so that ``show_episode`` can show it again."""
+    environment, greedy_actions = result.environment, result.greedy_actions
+    env = environment.make()
+    state = env.reset(seed=result.seed)[0]
     path, actions = [state], []
     while True:
         action = greedy_actions[state]
         state, reward, _, _, _ = env.step(action)
         path.append(state)
         actions.append(action)
-        if state == GOAL_STATE:
+        if state in environment.goal_states:
             ending = "goal reached"
         elif reward == CLIFF_REWARD:
             ending = "fell into the cliff: goal not reached"
-        elif len(actions) == step_limit:
-            ending = f"goal not reached in the test's {step_limit} steps"
+        elif len(actions) == result.step_limit:
+            ending = f"goal not reached in the test's {result.step_limit} steps"
         else:
             continue
         env.close()
@@ -57,37 +56,30 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def step_captions(actions: list[int], slippery: bool = False, ending: str = "") -> list[str]:
-    """What each frame of a replayed episode shows: "start", then "step 3 of 13: right" per action,
-    and ``ending`` (how the episode ended) after the last one. On the slippery grid an action is
-    what the agent chose ("chose right"): the frame shows where it went."""
-    chose = "chose " if slippery else ""
+def step_captions(episode: Episode, environment) -> list[str]:
+    """What each frame of an episode shows: "start", then "step 3 of 13: right" per action, and
+    how the episode ended after the last one. Where moves slip an action is what the agent chose
+    ("chose right"): the frame shows where it went."""
+    chose = "chose " if environment.slippery else ""
+    actions, names = episode.actions, environment.action_names
     captions = ["start"] + [
-        f"step {step} of {len(actions)}: {chose}{ACTION_NAMES[action]}"
+        f"step {step} of {len(actions)}: {chose}{names[action]}"
         for step, action in enumerate(actions, 1)
     ]
-    if ending:
-        captions[-1] += f", {ending}"
+    captions[-1] += f", {episode.ending}"
     return captions
 
 
 def show_episode(
-    actions: list[int],
-    render_mode: str,
-    hold_seconds: float = 1.0,
-    *,
-    slippery: bool = False,
-    reset_seed: int | None = None,
-    ending: str = "",
+    episode: Episode, render_mode: str, environment, reset_seed: int, hold_seconds: float = 1.0
 ) -> list[np.ndarray]:
     """Replay an episode's actions in an environment that renders it: in a pygame window ("human"),
     as text printed here ("ansi"), or as frames returned ("rgb_array").
 
-    Greedy play on a deterministic grid repeats itself, so replaying the first test episode shows
-    exactly what every test episode did. On the slippery grid, the episode's own ``reset_seed``
-    makes the same actions slip the same way again. The window holds the last frame for
-    ``hold_seconds``; closing it, Esc or q end the replay. ``ending`` closes the last caption of the
-    text.
+    Greedy play where moves do not slip repeats itself, so the episode shows exactly what every
+    test episode did; where they slip, the episode's own ``reset_seed`` makes the same actions slip
+    the same way again. The window holds the last frame for ``hold_seconds``; closing it, Esc or q
+    end the replay.
     """
     if render_mode == "rgb_array" and not has_display():
         # Frames need no window; with no driver set, SDL probes for a display and prints an error
@@ -98,12 +90,12 @@ def show_episode(
             " (q or Esc: sooner)",
             flush=True,
         )
-    env = make_env(render_mode=render_mode, slippery=slippery)
+    env = environment.make(render_mode=render_mode)
     frames = []
-    captions = step_captions(actions, slippery, ending)
+    captions = step_captions(episode, environment)
     try:
         env.reset(seed=reset_seed)
-        for caption, action in zip(captions, [None, *actions]):
+        for caption, action in zip(captions, [None, *episode.actions]):
             if action is not None:
                 env.step(action)  # in "human" mode this draws the frame
             if render_mode == "ansi":

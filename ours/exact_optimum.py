@@ -1,14 +1,13 @@
 """What the article cannot show: the exact Q*, the exact value of a greedy policy, the greedy walk.
 
 All on the environment's own table: deterministic, or slippery with the probability of each outcome.
+The functions that need the start, the landmarks or the reward rule take the ``Environment`` that
+describes them (ours/environment.py).
 """
 
 from typing import NamedTuple
 
-import gymnasium as gym
 import numpy as np
-
-from ours.environment import CLIFF_REWARD, GOAL_STATE, STANDABLE_STATES, START_STATE, make_env
 
 
 class Outcomes(NamedTuple):
@@ -24,11 +23,11 @@ class Outcomes(NamedTuple):
     terminated: np.ndarray
 
 
-def outcome_table(env: gym.Env, process_episode) -> Outcomes:
-    """Read the environment's own table ``P`` (probability, next state, reward, done) for each
+def outcome_table(unwrapped, process_episode) -> Outcomes:
+    """Read an environment's own table ``P`` (probability, next state, reward, done) for each
     outcome, with the rewards and episode ends of ``process_episode`` (the article's
-    ``_process_episode``)."""
-    table = env.unwrapped.P
+    ``_process_episode``). ``unwrapped``: the environment without Gymnasium's wrappers."""
+    table = unwrapped.P
     rows = [[table[s][a] for a in sorted(table[s])] for s in sorted(table)]
     probabilities, next_states, env_rewards = (
         np.array([[[outcome[field] for outcome in outcomes] for outcomes in row] for row in rows])
@@ -41,34 +40,41 @@ def outcome_table(env: gym.Env, process_episode) -> Outcomes:
     return Outcomes(probabilities.astype(float), next_states.astype(int), rewards, terminated)
 
 
-def transition_table(env: gym.Env) -> tuple[list[list[int]], list[list[int]]]:
-    """Next state and environment reward for every (state, action) of the deterministic grid, where
-    each entry of ``P`` has one outcome, with probability 1 (what the greedy walk needs)."""
-    table = env.unwrapped.P
-    if any(len(table[s][a]) != 1 for s in table for a in table[s]):
-        raise ValueError(
-            "the greedy walk needs the deterministic grid: this one has several outcomes per move"
-        )
-    next_states = [[int(table[s][a][0][1]) for a in sorted(table[s])] for s in sorted(table)]
-    rewards = [[int(table[s][a][0][2]) for a in sorted(table[s])] for s in sorted(table)]
-    return next_states, rewards
-
-
-def greedy_walk(greedy_actions: list[int], next_states, rewards) -> list[int] | None:
+def greedy_walk(greedy_actions: list[int], environment) -> list[int] | None:
     """States visited by the greedy policy from the start to the goal, or None if it never gets
     there.
 
     On a deterministic grid this is exactly what a greedy test episode does, without the
-    environment's per-step overhead. A fall ends the walk; so does a revisited state, since a
-    deterministic greedy policy that comes back to a state loops forever."""
-    path = [START_STATE]
-    while path[-1] != GOAL_STATE:
+    environment's per-step overhead. An episode that ends elsewhere (a fall) ends the walk; so does
+    a revisited state, since a deterministic greedy policy that comes back to a state loops
+    forever."""
+    next_states, terminated, won = environment.moves
+    path = [environment.start_state]
+    while True:
         state = path[-1]
         action = greedy_actions[state]
-        if rewards[state][action] == CLIFF_REWARD or next_states[state][action] in path:
+        following = next_states[state][action]
+        if terminated[state][action]:
+            return path + [following] if won[state][action] else None
+        if following in path:
             return None
-        path.append(next_states[state][action])
-    return path
+        path.append(following)
+
+
+def deterministic_moves(outcomes: Outcomes) -> tuple[list, list, list]:
+    """Per (state, action) of a deterministic environment: the next state, whether the move ends
+    the episode, whether it wins it; as lists, which the greedy walk reads fastest."""
+    if (outcomes.probabilities.max(axis=2) < 1).any():
+        raise ValueError(
+            "the greedy walk needs a deterministic environment: this one has several outcomes"
+            " per move"
+        )
+    only = outcomes.probabilities.argmax(axis=2)[..., None]  # the one outcome of each move
+    next_states, rewards, terminated = (
+        np.take_along_axis(table, only, 2)[..., 0]
+        for table in (outcomes.next_states, outcomes.rewards, outcomes.terminated)
+    )
+    return next_states.tolist(), terminated.tolist(), (terminated & (rewards > 0)).tolist()
 
 
 def _backup(outcomes: Outcomes, discount_factor: float, state_values: np.ndarray) -> np.ndarray:
@@ -129,10 +135,11 @@ def policy_values(outcomes: Outcomes, discount_factor: float, actions) -> np.nda
     return values
 
 
-def success_within(outcomes: Outcomes, actions, max_steps: int) -> float:
+def success_within(environment, actions, max_steps: int) -> float:
     """The exact probability that the policy taking ``actions[s]`` reaches the goal from the start
     within ``max_steps`` steps, over every outcome of every move (a fall ends the episode without
     success)."""
+    outcomes = environment.outcomes
     states = np.arange(len(actions))
     probabilities, next_states = (
         outcomes.probabilities[states, actions],
@@ -141,7 +148,7 @@ def success_within(outcomes: Outcomes, actions, max_steps: int) -> float:
     reached = outcomes.terminated[states, actions] & (outcomes.rewards[states, actions] > 0)
     going_on = ~outcomes.terminated[states, actions]
     where, success = np.zeros(len(states)), 0.0
-    where[START_STATE] = 1.0
+    where[environment.start_state] = 1.0
     for _ in range(max_steps):
         success += (where[:, None] * probabilities * reached).sum()
         following = np.zeros(len(states))
@@ -150,22 +157,13 @@ def success_within(outcomes: Outcomes, actions, max_steps: int) -> float:
     return float(success)
 
 
-def optimal_q_values(discount_factor: float, process_episode, slippery: bool = False) -> np.ndarray:
-    """The exact Q-table the network stands in for: Q*(s, a) by value iteration on the environment's
-    own table (the slippery one with ``slippery``), with the article's rewards and episode ends."""
-    return value_iteration(
-        outcome_table(make_env(slippery=slippery), process_episode), discount_factor
-    )
-
-
-def compare_with_optimum(
-    q_values: np.ndarray, q_star: np.ndarray
-) -> tuple[float, float, list[int]]:
+def compare_with_optimum(q_values: np.ndarray, environment) -> tuple[float, float, list[int]]:
     """Largest |Q - Q*| over the standable states, the share of them where the greedy action is
     optimal, and the states where it is not. An action is optimal when it ties with Q*'s best (ties
     are common)."""
-    largest_error = float(np.abs(q_values[STANDABLE_STATES] - q_star[STANDABLE_STATES]).max())
+    q_star, standable = environment.q_star, environment.standable_states
+    largest_error = float(np.abs(q_values[standable] - q_star[standable]).max())
     disagreeing = [
-        int(s) for s in STANDABLE_STATES if q_star[s, q_values[s].argmax()] < q_star[s].max() - 1e-9
+        int(s) for s in standable if q_star[s, q_values[s].argmax()] < q_star[s].max() - 1e-9
     ]
-    return largest_error, 1 - len(disagreeing) / len(STANDABLE_STATES), disagreeing
+    return largest_error, 1 - len(disagreeing) / len(standable), disagreeing

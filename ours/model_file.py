@@ -55,8 +55,10 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
             f" (corrupt or truncated): {retrain}"
         ) from None
 
-    policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
-    expected = {name: tuple(tensor.shape) for name, tensor in policy_dqn.state_dict().items()}
+    expected = {
+        name: tuple(tensor.shape)
+        for name, tensor in DQN(in_states=num_states, out_actions=num_actions).state_dict().items()
+    }
     found = (
         {name: tuple(getattr(value, "shape", ())) for name, value in state_dict.items()}
         if isinstance(state_dict, dict)
@@ -67,8 +69,20 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
             f"model file '{path}' holds a different network ({_describe(found)}),"
             f" not the DQN this code builds ({_describe(expected)}): {retrain}"
         )
+    return _network(state_dict, num_states, num_actions)
+
+
+def _network(state_dict: dict, num_states: int, num_actions: int) -> DQN:
+    """The article's ``DQN(...)`` and ``load_state_dict``: the one place a network is rebuilt."""
+    policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
     policy_dqn.load_state_dict(state_dict)
     return policy_dqn
+
+
+def network_from(state_dict: dict, environment) -> DQN:
+    """A network with the weights of ``state_dict``, for ``environment``'s states and actions."""
+    outcomes = environment.outcomes
+    return _network(state_dict, *outcomes.next_states.shape[:2])
 
 
 def _script() -> str:
@@ -110,9 +124,7 @@ def load_policy(agent, num_states: int, num_actions: int) -> DQN:
             "model_file is None and nothing was trained yet: call train() first,"
             " or set model_file to a saved model's path"
         )
-    policy_dqn = DQN(in_states=num_states, out_actions=num_actions)
-    policy_dqn.load_state_dict(agent.trained_weights)
-    return policy_dqn
+    return _network(agent.trained_weights, num_states, num_actions)
 
 
 def tested_network(agent) -> str:

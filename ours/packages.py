@@ -26,10 +26,10 @@ def require_installed(modules=ARTICLE_PACKAGES) -> None:
     missing = missing_packages(modules)
     if missing:
         names = ", ".join(missing)
-        print(
+        # written here, not by ours/reports.py: that needs the packages that are missing
+        sys.stderr.write(
             f"error: {names} {'is' if len(missing) == 1 else 'are'} not installed for"
             f" {sys.executable}. Set up with: {SET_UP} (Windows: {SET_UP_WINDOWS});"
-            " where .venv exists, activating it is enough.",
-            file=sys.stderr,
+            " where .venv exists, activating it is enough.\n"
         )
         raise SystemExit(2)

@@ -8,7 +8,7 @@ import math
 import os
 from typing import NamedTuple
 
-from ours.environment import MAX_SEED, OPTIMAL_PATH_LENGTH
+from ours.environment import MAX_SEED
 
 
 class Rule(NamedTuple):
@@ -50,7 +50,7 @@ HYPERPARAMETERS = {
     "network_sync_rate": Rule(int, 0),
     "replay_memory_size": Rule(int, 1),
     "mini_batch_size": Rule(int, 1),
-    "max_episode_steps": Rule(int, OPTIMAL_PATH_LENGTH),  # at least the optimal path's steps
+    "max_episode_steps": Rule(int, 1),  # and at least the shortest way to the goal: rules_for
 }
 RULES = {
     **HYPERPARAMETERS,
@@ -58,6 +58,14 @@ RULES = {
     "seed": Rule(int, 0, MAX_SEED),
 }
 SWITCHES = ("slippery", "save_last")  # True or False
+
+
+def rules_for(agent) -> dict[str, Rule]:
+    """The rules of ``agent``'s hyperparameters: a training episode may not be shorter than the
+    shortest way to the goal of its environment (the cliff's 13 steps), or it could never reach it.
+    """
+    shortest = agent.environment.shortest_path_length
+    return {**HYPERPARAMETERS, "max_episode_steps": Rule(int, shortest)}
 
 
 def apply_settings(agent, settings: dict) -> None:
@@ -73,11 +81,32 @@ def apply_settings(agent, settings: dict) -> None:
         elif name == "model_file" and not (value is None or isinstance(value, (str, os.PathLike))):
             raise ValueError(f"model_file must be a path or None, got {value!r}")
         setattr(agent, name, value)
+    rules_for(agent)["max_episode_steps"].check("max_episode_steps", agent.max_episode_steps)
     if agent.mini_batch_size >= agent.replay_memory_size:
         raise ValueError(
             f"mini_batch_size must be smaller than replay_memory_size ({agent.replay_memory_size}),"
             f" which learning waits for the memory to exceed, got {agent.mini_batch_size}"
         )
+
+
+def settings_of(agent, **more) -> dict:
+    """The values a run uses, by name, for its result, summary and picture: the hyperparameters,
+    the slippery switch where it is on, then ``more`` and the seed."""
+    values = {name: getattr(agent, name) for name in HYPERPARAMETERS}
+    if agent.environment.slippery:
+        values["slippery"] = True
+    return {**values, **more, "seed": agent.seed}
+
+
+def describe_settings(settings: dict) -> str:
+    """The values a run used, in one line: for its summary and its picture."""
+
+    def described(name, value):
+        if value is True:  # a switch such as slippery: its name says it
+            return name
+        return f"{name} {shown(value)}"
+
+    return ", ".join(described(name, value) for name, value in settings.items())
 
 
 def check_training_call(episodes, render) -> None:

@@ -27,18 +27,6 @@ def run_headless(model, *flags) -> int:
     return cliff_walking_dqn.main(["--model", str(model), "--render", "none", *flags])
 
 
-def episode_of(tested):
-    """The episode a run shows for a ``TestResult``: its greedy policy played from the start."""
-    from ours.episode_replay import play_episode
-
-    return play_episode(
-        tested.greedy_actions,
-        slippery=tested.slippery,
-        reset_seed=tested.seed,
-        step_limit=tested.step_limit,
-    )
-
-
 def random_mini_batch(rng, size=32):
     """``size`` transitions of random states, actions and rewards, about 3 in 10 terminal."""
     return [

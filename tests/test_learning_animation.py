@@ -6,11 +6,12 @@ import torch
 
 import q_learning
 from cliff_walking_dqn import CliffWalkingDQN
-from ours import command_line, plots
-from ours.environment import STANDABLE_STATES
-from ours.exact_optimum import optimal_q_values
-from ours.results import QValueRecorder, TrainingFailed, TrainingHistory
+from ours import animation, pictures
+from ours.results import TrainingFailed
 from ours.speed import q_values_of
+from ours.training import QValueRecorder, TrainingHistory
+
+CLIFF = CliffWalkingDQN().environment
 
 
 def train_briefly(seed=0, episodes=40):
@@ -30,8 +31,6 @@ def test_the_recorder_keeps_every_step_then_every_other_one_without_copying():
     # 6 are held again: every 4th step is left
     assert recorder.steps == [0, 4, 8]
     assert all(recorder.q_values[i] is arrays[step] for i, step in enumerate(recorder.steps))
-    # TrainingResult gets the same lists
-    assert recorder.history["recorded_steps"] is recorder.steps
 
 
 def test_recording_leaves_the_weights_and_history_as_they_were(monkeypatch):
@@ -40,8 +39,8 @@ def test_recording_leaves_the_weights_and_history_as_they_were(monkeypatch):
     unrecorded = train_briefly()
     assert len(recorded.recorded_steps) == len(recorded.epsilon_history) == 40
     assert len(unrecorded.recorded_steps) == 0
-    for name, tensor in recorded.last_policy_state.items():
-        assert torch.equal(tensor, unrecorded.last_policy_state[name])
+    for name, tensor in recorded.last_state.items():
+        assert torch.equal(tensor, unrecorded.last_state[name])
     assert np.array_equal(recorded.steps_per_episode, unrecorded.steps_per_episode)
     assert np.array_equal(recorded.loss_history, unrecorded.loss_history)
 
@@ -62,13 +61,14 @@ def test_the_recorded_q_values_are_the_network_after_each_optimize_step(monkeypa
 
 def test_the_moments_include_the_first_and_crowd_where_the_values_change():
     q_values = np.zeros((200, 48, 4))
-    q_values[100:110, STANDABLE_STATES, 0] = np.linspace(0.1, 1, 10)[:, None]  # a burst of learning
+    standable = CLIFF.standable_states
+    q_values[100:110, standable, 0] = np.linspace(0.1, 1, 10)[:, None]  # a burst of learning
     q_values[110:] = q_values[109]
-    moments = command_line.animation_moments(q_values, 20)
+    moments = animation.animation_moments(q_values, standable, 20)
     assert moments[0] == 0 and moments == sorted(set(moments)) and len(moments) <= 20
     assert moments[-1] == 199  # the share spread evenly over the steps reaches the last one
     assert sum(100 <= m < 110 for m in moments) >= 6  # evenly over the steps: 1
-    assert command_line.animation_moments(q_values[:5], 20) == [0, 1, 2, 3, 4]
+    assert animation.animation_moments(q_values[:5], standable, 20) == [0, 1, 2, 3, 4]
 
 
 def test_the_q_matrix_animation_shows_its_recorded_tables_and_ends_with_the_tested_one(
@@ -80,10 +80,11 @@ def test_the_q_matrix_animation_shows_its_recorded_tables_and_ends_with_the_test
     # after the first goal only the move into it has a value: the Bellman backup starts there
     assert np.count_nonzero(result.recorded_q_values[0]) == 1
     frames = []
-    monkeypatch.setattr(plots, "save_learning_animation", lambda shown, *args: frames.extend(shown))
-    q_star = optimal_q_values(0.9, CliffWalkingDQN()._process_episode)
-    command_line.report_q_matrix_animation(result, q_star, tmp_path)
-    assert len(frames) == command_line.LEARNING_FRAMES
+    monkeypatch.setattr(
+        animation, "save_learning_animation", lambda shown, *args: frames.extend(shown)
+    )
+    assert animation.write_learning_animation(result, tmp_path / "unused.gif")
+    assert len(frames) == animation.LEARNING_FRAMES
     assert frames[-1][0] is result.Q_matrix and "(the table tested)" in frames[-1][1][0]
     for (q_values, _, _), recorded in zip(frames[:-1], result.recorded_q_values):
         assert np.array_equal(q_values, recorded)  # 30 learning episodes: every table is shown
@@ -94,10 +95,14 @@ def test_q_learning_py_writes_its_animation_unless_told_not_to(no_plots, tmp_pat
     monkeypatch.chdir(tmp_path)
     flags = ["--seed", "0", "--episodes", "20", "--lr", "1", *no_plots]
     monkeypatch.setattr(
-        plots, "save_learning_animation", lambda frames, q, s, path, t: path.touch()
+        animation, "save_learning_animation", lambda frames, environment, path, titles: path.touch()
     )
     assert q_learning.main(flags) == 0
     written = {path.name for path in tmp_path.iterdir()}
-    assert written == (set() if no_plots else {plots.Q_MATRIX_LEARNING_GIF, *q_learning.PICTURES})
+    (animation_file,) = [name for _, name, _ in pictures.PICTURES["q_matrix"]]
+    test_files = [name for _, name, _ in pictures.PICTURES["q_matrix test"]]
+    assert animation_file == "cliff_walking_q_matrix_learning.gif"
+    assert test_files == ["q_learning_policy.png", "q_learning_test.gif"]
+    assert written == (set() if no_plots else {animation_file, *test_files})
     if not no_plots:  # the table's policy picture and test episode, drawn for real
-        assert all((tmp_path / name).stat().st_size > 1000 for name in q_learning.PICTURES)
+        assert all((tmp_path / name).stat().st_size > 1000 for name in test_files)

@@ -11,8 +11,8 @@ from article_baseline import article_optimize, train_article_formulation
 from cliff_walking_dqn import CliffWalkingDQN, state_to_dqn_input
 from conftest import random_mini_batch
 from nn_model import DQN
-from ours.results import TrainingHistory
 from ours.speed import q_values_of
+from ours.training import TrainingHistory
 from replay_memory import Transition
 
 GAMMA = CliffWalkingDQN().discount_factor
@@ -209,8 +209,8 @@ def test_without_the_sync_training_ends_elsewhere(monkeypatch):
     unsynced = CliffWalkingDQN(seed=5, model_file=None, save_last=True).train(100)
     assert len(loads) > 10  # the loop did try to sync
     assert any(
-        not torch.equal(synced.last_policy_state[name], unsynced.last_policy_state[name])
-        for name in synced.last_policy_state
+        not torch.equal(synced.last_state[name], unsynced.last_state[name])
+        for name in synced.last_state
     )
 
 
@@ -220,5 +220,5 @@ def test_ours_and_the_articles_formulation_play_the_same_episodes():
     article_state, article_steps = train_article_formulation(CliffWalkingDQN(seed=5), 300)
     ours = CliffWalkingDQN(seed=5, model_file=None).train(300)
     assert article_steps == ours.steps_per_episode.tolist()
-    for name, tensor in ours.policy_state.items():
+    for name, tensor in ours.best_state.items():
         torch.testing.assert_close(tensor, article_state[name], atol=1e-5, rtol=1e-4)

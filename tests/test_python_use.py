@@ -4,16 +4,18 @@ import io
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import cliff_walking_dqn
 from cliff_walking_dqn import CliffWalkingDQN
-from conftest import SHIPPED_MODEL, episode_of
-from ours import plots
-from ours.environment import OPTIMAL_PATH_LENGTH
+from conftest import SHIPPED_MODEL
+from ours import pictures, results, training
 from ours.model_file import MODEL_FILE
-from ours import results
 from ours.episode_replay import play_episode
+
+CLIFF = CliffWalkingDQN().environment
+OPTIMAL_PATH_LENGTH = 13
 
 SHORT_RUN = dict(seed=5, episodes=300)  # its best network walks 19 steps: not the shipped one's 13
 
@@ -22,23 +24,23 @@ def test_train_then_test_on_one_object_tests_the_network_just_trained(capsys):
     agent = CliffWalkingDQN(seed=SHORT_RUN["seed"])
     trained = agent.train(SHORT_RUN["episodes"])
     out = capsys.readouterr().out
-    assert trained.saved_path_length > OPTIMAL_PATH_LENGTH  # a network the shipped one is not
+    assert trained.best_measure > OPTIMAL_PATH_LENGTH  # a network the shipped one is not
     saved = Path(MODEL_FILE)  # the article's file, in the current folder
     assert saved.read_bytes() != SHIPPED_MODEL.read_bytes()
     assert out.count(f"Saved to {MODEL_FILE} ") == 1
-    assert f"the network as of episode {trained.saved_episode}:" in out
-    assert f"its greedy walk takes {trained.saved_path_length} steps." in out
+    assert f"the network as of episode {trained.best_episode}:" in out
+    assert f"its greedy walk takes {trained.best_measure} steps." in out
 
     tested = agent.test(5)
     out = capsys.readouterr().out
     assert f"--- Test --- (the network in {MODEL_FILE})\n" in out
-    assert len(episode_of(tested).actions) == trained.saved_path_length  # that network's walk
+    assert len(play_episode(tested).actions) == trained.best_measure  # that network's walk
     assert tested.success_rate == 100.0 and tested.model_file == MODEL_FILE
 
     for shown in repr(trained), repr(tested):  # a summary, not the histories' arrays
         assert len(shown.splitlines()) <= 3 and len(shown) < 500
-    assert f"{len(trained.rewards_per_episode)} episodes played" in repr(trained)
-    assert f"saved to {MODEL_FILE}: the best network, of episode {trained.saved_episode}," in repr(
+    assert repr(trained).startswith(f"TrainingResult(played {trained.played} episodes: ")
+    assert f"saved to {MODEL_FILE}: the best network, of episode {trained.best_episode}," in repr(
         trained
     )
     assert f"success rate 100.0 % over 5 episodes of the network in {MODEL_FILE}" in repr(tested)
@@ -54,12 +56,20 @@ def test_save_last_saves_the_last_network_even_when_none_walks(tmp_path, capsys,
     """The article's rule: the network after the last episode is saved, walking or not; the summary
     says it does not walk, the test then shows it, in the text and in the GIF's last caption."""
     model = tmp_path / "last.pt"
-    gif_captions = []
-    monkeypatch.setattr(
-        plots, "save_episode_gif", lambda _, __, captions, *___: gif_captions.extend(captions)
+    gif_captions = []  # the captions of the test episode's GIF
+    real_captions = pictures.step_captions
+
+    def captions(*args):
+        made = real_captions(*args)
+        gif_captions.extend(made)
+        return made
+
+    monkeypatch.setattr(pictures, "step_captions", captions)
+    # pictures tested elsewhere: only the GIF is drawn here
+    monkeypatch.setitem(pictures.PICTURES, "training", [])
+    monkeypatch.setitem(
+        pictures.PICTURES, "test", [("Test episode", "test.gif", pictures.write_test_gif)]
     )
-    for drawing in ("plot_training", "plot_policy"):  # pictures tested elsewhere: not drawn here
-        monkeypatch.setattr(plots, drawing, lambda *_: None)
     flags = ["--seed", "0", "--episodes", "1", "--save-last", "--model", str(model)]
     code = cliff_walking_dqn.main([*flags, "--render", "ansi", "--test-episodes", "2"])
     out = capsys.readouterr().out
@@ -96,7 +106,7 @@ class History:
 
 def test_the_bar_counts_the_learning_episodes_and_shows_epsilon_and_goals_at_80_columns():
     terminal, history = io.StringIO(), History()
-    progress = results.TrainingProgress(
+    progress = training.TrainingProgress(
         3000, history, file=terminal, ncols=80, mininterval=0, miniters=1, disable=False
     )
     numbers = []
@@ -137,7 +147,16 @@ OPTIMAL[36], OPTIMAL[35] = UP, DOWN
     ],
 )
 def test_an_episode_says_how_it_ended(greedy_actions, steps, expected):
-    episode = play_episode(greedy_actions, slippery=False, reset_seed=0, step_limit=51)
+    tested = results.TestResult(
+        environment=CLIFF,
+        success_rate=0.0,
+        episodes=1,
+        q_values=np.eye(4)[greedy_actions],  # each state's greedy action, as one-hot Q-values
+        seed=0,
+        step_limit=51,
+    )
+    assert tested.greedy_actions == greedy_actions
+    episode = play_episode(tested)
     assert episode.ending == expected and len(episode.actions) == steps
     assert episode.reached_goal == (expected == "goal reached")
 
@@ -153,7 +172,7 @@ def test_with_no_model_file_test_plays_the_network_train_just_made(tmp_path, cap
     out = capsys.readouterr().out
     assert "--- Test --- (the network train just made, not saved: model_file is None)" in out
     assert tested.model_file is None and tested.success_rate == 100.0
-    assert len(episode_of(tested).actions) == trained.saved_path_length == OPTIMAL_PATH_LENGTH
+    assert len(play_episode(tested).actions) == trained.best_measure == OPTIMAL_PATH_LENGTH
 
 
 @pytest.mark.parametrize(

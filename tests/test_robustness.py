@@ -21,6 +21,9 @@ from conftest import ROOT, SHIPPED_MODEL
 from ours.model_file import save_model
 from nn_model import DQN
 
+# up, right: three frames, the start and one per step
+UP_RIGHT = episode_replay.Episode([36, 24, 25], [0, 1], "stopped after two steps")
+
 
 class RunsCode:
     """Unpickling this creates ``marker``: a stand-in for a malicious model file."""
@@ -310,7 +313,9 @@ def test_the_last_frame_stays_for_the_hold(display, monkeypatch):
         return real_get(*args, **kwargs)
 
     monkeypatch.setattr(pygame.event, "get", get)
-    episode_replay.show_episode([0, 1], "human", hold_seconds=0.5)  # up, right: three frames
+    episode_replay.show_episode(
+        UP_RIGHT, "human", CliffWalkingDQN().environment, reset_seed=0, hold_seconds=0.5
+    )
     assert len(looks) > 3  # one look per frame, then the hold keeps looking
     assert looks[-1] - looks[2] >= 0.45
     assert not pygame.display.get_init()
@@ -333,7 +338,9 @@ def test_esc_or_q_closes_the_window(display, monkeypatch, key, when):
 
     monkeypatch.setattr(pygame.event, "get", get)
     start = time.monotonic()
-    episode_replay.show_episode([0, 1], "human", hold_seconds=30)
+    episode_replay.show_episode(
+        UP_RIGHT, "human", CliffWalkingDQN().environment, reset_seed=0, hold_seconds=30
+    )
     assert len(looks) == closing_look  # nothing drawn or held after the key
     assert time.monotonic() - start < 5
     assert not pygame.display.get_init()

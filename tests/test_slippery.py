@@ -7,26 +7,33 @@ import pytest
 import cliff_walking_dqn
 from cliff_walking_dqn import CliffWalkingDQN
 from conftest import SHIPPED_MODEL
-from ours.environment import ACTION_NAMES, SLIPPERY_ID, START_STATE, make_env
+from ours import animation, pictures
+from ours.environment import SLIPPERY_ID
 from ours.episode_replay import play_episode, show_episode
 from ours.exact_optimum import (
     Outcomes,
-    optimal_q_values,
     outcome_table,
     policy_values,
     success_within,
     value_iteration,
 )
-from ours.model_file import load_model, save_model
-from nn_model import DQN
+from ours.model_file import load_model, network_from, save_model
 from ours.results import TrainingFailed
 from ours.speed import q_values_of
 
 UP, RIGHT, DOWN, LEFT = range(4)
+ACTION_NAMES = ("up", "right", "down", "left")
+START_STATE = 36
 needs_slippery = pytest.mark.skipif(
     SLIPPERY_ID not in gym.registry, reason=f"{SLIPPERY_ID} needs Gymnasium 1.2 or later"
 )
 process_episode = CliffWalkingDQN()._process_episode
+CLIFF = CliffWalkingDQN().environment
+
+
+def slippery_cliff(discount_factor=0.9):
+    """The slippery cliff's description, under the article's rewards and this discount factor."""
+    return CliffWalkingDQN(slippery=True, discount_factor=discount_factor).environment
 
 
 def three_state_chain() -> Outcomes:
@@ -73,7 +80,7 @@ def test_policy_evaluation_on_the_chain_matches_values_worked_out_by_hand(action
 
 def todays_deterministic_q_star(discount_factor):
     """The deterministic value iteration this project had before the slippery grid, written out."""
-    table = make_env().unwrapped.P
+    table = CLIFF.unwrapped.P
     next_states = np.array([[table[s][a][0][1] for a in range(4)] for s in range(48)])
     env_rewards = np.array([[table[s][a][0][2] for a in range(4)] for s in range(48)])
     rows = zip(env_rewards, next_states)
@@ -90,19 +97,20 @@ def todays_deterministic_q_star(discount_factor):
 
 @pytest.mark.parametrize("gamma", [0.9, 0.99, 1.0])
 def test_on_the_deterministic_grid_the_stochastic_code_gives_todays_q_star(gamma):
-    assert np.array_equal(
-        optimal_q_values(gamma, process_episode), todays_deterministic_q_star(gamma)
-    )
+    q_star = CliffWalkingDQN(discount_factor=gamma).environment.q_star
+    assert np.array_equal(q_star, todays_deterministic_q_star(gamma))
 
 
 @needs_slippery
 @pytest.mark.parametrize("gamma, v_star", [(0.9, 0.0071), (0.99, 0.54)])
 def test_the_optimal_slippery_policy_keeps_off_the_edge_and_its_value_is_v_star(gamma, v_star):
-    outcomes = outcome_table(make_env(slippery=True), process_episode)
+    slippery = slippery_cliff(gamma)
+    outcomes = outcome_table(slippery.unwrapped, process_episode)
     assert outcomes.probabilities.shape == (48, 4, 3) and np.allclose(
         outcomes.probabilities.sum(axis=2), 1
     )
     q_star = value_iteration(outcomes, gamma)
+    assert np.array_equal(slippery.q_star, q_star) and slippery.v_star == q_star[START_STATE].max()
     optimal = q_star.argmax(axis=1)
     np.testing.assert_allclose(
         policy_values(outcomes, gamma, optimal)[:37], q_star[:37].max(axis=1), atol=1e-10
@@ -111,16 +119,14 @@ def test_the_optimal_slippery_policy_keeps_off_the_edge_and_its_value_is_v_star(
     # into the wall: it can only slip upwards, never into the cliff
     assert optimal[START_STATE] == LEFT
     assert optimal[24:35].tolist() == [UP] * 11  # the row above the cliff steps away from it
-    assert success_within(outcomes, optimal, 10_000) == pytest.approx(1)  # it never falls
+    assert success_within(slippery, optimal, 10_000) == pytest.approx(1)  # it never falls
 
 
 def test_on_the_deterministic_grid_a_policys_value_and_success_follow_its_walk():
-    outcomes = outcome_table(make_env(), process_episode)
+    outcomes = outcome_table(CLIFF.unwrapped, process_episode)
     greedy = q_values_of(load_model(SHIPPED_MODEL, 48, 4)).argmax(axis=1)  # the 13-step path
     assert policy_values(outcomes, 0.9, greedy)[START_STATE] == pytest.approx(0.9**12)
-    assert (
-        success_within(outcomes, greedy, 13) == 1.0 and success_within(outcomes, greedy, 12) == 0.0
-    )
+    assert success_within(CLIFF, greedy, 13) == 1.0 and success_within(CLIFF, greedy, 12) == 0.0
 
 
 def test_slippery_without_a_gymnasium_that_has_it_exits_2_in_one_line(
@@ -148,14 +154,19 @@ def slippery_training():
 @needs_slippery
 def test_slippery_training_keeps_its_most_valuable_network(slippery_training):
     result = slippery_training
-    assert len(result.start_values) == 150 and len(result.walk_lengths) == 0
-    assert result.saved_start_value == result.start_values.max() > 0
-    assert result.saved_start_value < result.v_star == pytest.approx(0.00706, abs=1e-5)
-    saved = DQN(48, 4)
-    saved.load_state_dict(result.policy_state)
-    outcomes = outcome_table(make_env(slippery=True), process_episode)
+    environment = result.environment
+    assert environment.slippery and environment.optimal_path_length is None
+    v_star = environment.v_star
+    assert v_star == pytest.approx(0.00706, abs=1e-5)
+    # the exact value from the start after each optimize step (no more than V*), not a walk's steps
+    assert len(result.measures) == 150
+    assert ((0 <= result.measures) & (result.measures <= v_star + 1e-15)).all()
+    assert result.best_measure == result.measures.max() > 0
+    assert result.best_measure < v_star
+    saved = network_from(result.best_state, environment)
+    outcomes = outcome_table(environment.unwrapped, process_episode)
     exact = policy_values(outcomes, 0.9, q_values_of(saved).argmax(axis=1))[START_STATE]
-    assert exact == pytest.approx(result.saved_start_value, abs=1e-15)
+    assert exact == pytest.approx(result.best_measure, abs=1e-15)
 
 
 @needs_slippery
@@ -163,9 +174,9 @@ def test_the_slippery_sweep_measures_what_training_recorded(slippery_training):
     from slippery_sweep import train_one
 
     run = train_one(3, 0.9, 150)  # the fixture's seed, discount factor and episodes
-    assert run["saved"] == slippery_training.saved_episode
+    assert run["saved"] == slippery_training.best_episode
     assert run["value_share"] == pytest.approx(
-        slippery_training.saved_start_value / slippery_training.v_star, abs=1e-12
+        slippery_training.best_measure / slippery_training.environment.v_star, abs=1e-12
     )
     assert 0 < run["success"] < 0.336 and 0 < run["optimal_actions"] < 1
 
@@ -173,11 +184,9 @@ def test_the_slippery_sweep_measures_what_training_recorded(slippery_training):
 @needs_slippery
 def test_a_slippery_episode_replays_with_its_slips(capsys):
     result = CliffWalkingDQN(seed=4, slippery=True, model_file=SHIPPED_MODEL).test(episodes=3)
-    episode = play_episode(
-        result.greedy_actions, slippery=True, reset_seed=result.seed, step_limit=result.step_limit
-    )
+    episode = play_episode(result)
     capsys.readouterr()
-    show_episode(episode.actions, "ansi", slippery=True, reset_seed=result.seed)
+    show_episode(episode, "ansi", result.environment, reset_seed=result.seed)
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines() if len(line.split()) == 12]  # the grids
     steps = len(episode.actions)  # each step says what the agent chose, as the GIF does
@@ -186,7 +195,7 @@ def test_a_slippery_episode_replays_with_its_slips(capsys):
     # where the agent stands
     replayed = [sum(rows[i : i + 4], []).index("x") for i in range(0, len(rows), 4)]
     assert replayed == episode.path
-    deterministic = make_env().unwrapped.P
+    deterministic = CLIFF.unwrapped.P
     # it slipped
     assert any(
         deterministic[s][a][0][1] != t
@@ -197,7 +206,7 @@ def test_a_slippery_episode_replays_with_its_slips(capsys):
 @needs_slippery
 def test_test_only_crosses_grids_both_ways(tmp_path, slippery_training, capsys):
     model = tmp_path / "slippery.pt"
-    save_model(slippery_training.policy_state, model)
+    save_model(slippery_training.best_state, model)
     common = [
         "--test-only",
         "--render",
@@ -224,9 +233,9 @@ def test_test_only_crosses_grids_both_ways(tmp_path, slippery_training, capsys):
 def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, capsys):
     from PIL import Image
 
-    from ours import plots
-    from ours.command_line import LEARNING_FRAMES
-
+    (training_plot, learning_gif), (policy_plot, test_gif) = (
+        [name for _, name, _ in pictures.PICTURES[kind]] for kind in ("training", "test")
+    )
     code = cliff_walking_dqn.main(
         [
             "--slippery",
@@ -248,12 +257,12 @@ def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, caps
     assert code == 0
     assert "its greedy policy is worth" in out and "of V* = 0.007065" in out
     steps = int(out.split("Episode shown: ")[1].split(" steps")[0])
-    with Image.open(tmp_path / plots.TEST_GIF) as image:
+    with Image.open(tmp_path / test_gif) as image:
         assert image.n_frames == steps + 1
-    for picture in (plots.TRAINING_PLOT, plots.POLICY_PLOT):
+    for picture in (training_plot, policy_plot):
         assert (tmp_path / picture).stat().st_size > 10_000
-    with Image.open(tmp_path / plots.LEARNING_GIF) as animation:  # values against the slippery Q*
-        assert animation.n_frames == LEARNING_FRAMES
+    with Image.open(tmp_path / learning_gif) as gif:  # values against the slippery Q*
+        assert gif.n_frames == animation.LEARNING_FRAMES
 
 
 def test_default_runs_do_not_touch_the_slippery_grid(monkeypatch, tmp_path):
@@ -264,6 +273,6 @@ def test_default_runs_do_not_touch_the_slippery_grid(monkeypatch, tmp_path):
     with pytest.raises(TrainingFailed) as failure:
         CliffWalkingDQN(seed=6).train(20)
     result = failure.value.result
-    assert (
-        result.v_star is None and len(result.walk_lengths) == 20 and len(result.start_values) == 0
-    )
+    assert not result.environment.slippery and result.environment.optimal_path_length == 13
+    # the greedy walk's steps after each optimize step: inf, or 13 or more; no values
+    assert len(result.measures) == 20 and (result.measures >= 13).all()

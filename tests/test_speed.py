@@ -88,7 +88,7 @@ def test_training_runs_where_torch_has_no_fused_adam_on_the_cpu(monkeypatch):
     monkeypatch.setattr(CliffWalkingDQN, "_optimize", optimize)
     result = CliffWalkingDQN(seed=6).train(500)
     assert not optimizers[0].defaults["fused"]
-    assert result.saved_path_length == 13
+    assert result.best_measure == 13
 
 
 def test_fused_adam_available_tells_what_torch_accepts(monkeypatch):

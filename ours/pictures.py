@@ -1,0 +1,272 @@
+"""The pictures a run draws: each one's drawing function, and the lists of which a run draws.
+
+A picture is a function of a result and a path. ``PICTURES`` lists them, each as (what the run
+calls it, its file name, its function): adding a picture is one function here and one entry in a
+list. The reports print where each went; benchmarks/time_pictures.py times them. The grids, scales,
+legend and GIF writer they share are ours/plots.py's; the learning animation is ours/animation.py.
+Each layout is fixed rather than computed by matplotlib's layout engines: that brings the pictures
+of a run from about 2 s to under 1 s (benchmarks/time_pictures.py).
+"""
+
+import contextlib
+import gc
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image, ImageDraw
+
+from ours import animation, plots
+from ours.episode_replay import play_episode, show_episode, step_captions
+from ours.exact_optimum import compare_with_optimum
+from ours.settings import describe_settings
+
+MOVING_AVERAGE_EPISODES = 100
+
+
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of each run of ``window`` values (shorter at the start: every episode has a value)."""
+    sums = np.convolve(values, np.ones(window))[: len(values)]
+    counts = np.minimum(np.arange(1, len(values) + 1), window)
+    return sums / counts
+
+
+def plot_training(result, path: Path) -> None:
+    """Per episode of a ``TrainingResult``: goal-reached rate, episode length and greedy walk,
+    epsilon, loss; the values the run used under the title."""
+    environment, settings = result.environment, describe_settings(result.settings)
+    slippery = environment.slippery
+    episodes = np.arange(1, result.played + 1)
+    walk_length = result.per_episode(result.measures)
+    learned = ~np.isnan(result.per_episode(result.loss_history))
+    figure = Figure(figsize=(10, 10))
+    figure.subplots_adjust(left=0.09, right=0.98, bottom=0.05, top=0.94, hspace=0.06)
+    goal_axes, steps_axes, epsilon_axes, loss_axes = figure.subplots(4, 1, sharex=True)
+    failed = "" if result.best_episode else ": failed, no network walked from start to goal"
+    figure.suptitle(f"Training: {environment.name} with a Deep Q-network{failed}", y=0.99)
+    # one line, even with every flag
+    figure.text(
+        0.5,
+        0.958,
+        settings,
+        ha="center",
+        va="center",
+        color="dimgray",
+        fontsize="small" if len(settings) <= 125 else "x-small",
+    )
+
+    goal_axes.plot(
+        episodes,
+        moving_average(result.rewards_per_episode.astype(float), MOVING_AVERAGE_EPISODES),
+        color="tab:green",
+        label=f"goal reached (moving average of {MOVING_AVERAGE_EPISODES} episodes)",
+    )
+    # slippery: each optimize step's greedy policy, valued exactly against V*
+    if slippery:
+        goal_axes.plot(
+            episodes[learned],
+            result.per_episode(result.measures)[learned] / environment.v_star,
+            ".",
+            markersize=2,
+            color="tab:blue",
+            label=f"greedy policy's exact value from the start / V* ({environment.v_star:.3g})",
+        )
+    goal_axes.set_ylabel("rate; value / V*" if slippery else "goal-reached rate")
+    goal_axes.set_ylim(-0.02, 1.02)
+
+    steps_axes.plot(
+        episodes,
+        result.steps_per_episode,
+        color="tab:gray",
+        linewidth=0.5,
+        alpha=0.6,
+        label="steps in the episode (exploring included)",
+    )
+    walk = np.where(np.isinf(walk_length), np.nan, walk_length)
+    if not slippery:  # the greedy walk repeats itself only on the deterministic grid
+        steps_axes.plot(
+            episodes[learned],
+            walk[learned],
+            ".",
+            markersize=2,
+            color="tab:blue",
+            label="greedy walk from start to goal after the optimize step",
+        )
+        steps_axes.axhline(
+            environment.optimal_path_length,
+            color="black",
+            linestyle=":",
+            linewidth=1,
+            label=f"optimal path: {environment.optimal_path_length} steps",
+        )
+    steps_axes.set_ylabel("steps")
+    plots.log_scale(steps_axes)
+
+    epsilon_axes.plot(
+        episodes,
+        result.per_episode(result.epsilon_history, before_learning=1.0),
+        color="tab:orange",
+        label="epsilon (share of random actions)",
+    )
+    epsilon_axes.set_ylabel("epsilon")
+
+    loss_axes.plot(
+        episodes[learned],
+        result.per_episode(result.loss_history)[learned],
+        color="tab:red",
+        linewidth=0.5,
+        label="loss of the episode's optimize step",
+    )
+    loss_axes.set_ylabel("MSE loss")
+    plots.log_scale(loss_axes)
+    loss_axes.set_xlabel("episode")
+
+    marks = training_marks(result)
+    for axes in (goal_axes, steps_axes, epsilon_axes, loss_axes):
+        for episode, color, style, label in marks:
+            axes.axvline(episode, color=color, linestyle=style, linewidth=1, label=label)
+        axes.grid(alpha=0.3)
+    goal_axes.legend(loc="upper left", fontsize="small")
+    for axes in (steps_axes, epsilon_axes, loss_axes):
+        handles, labels = axes.get_legend_handles_labels()
+        axes.legend(
+            handles[: len(handles) - len(marks)],
+            labels[: len(labels) - len(marks)],
+            loc="upper right",
+            fontsize="small",
+            framealpha=0.9,
+        )
+    figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
+
+
+def training_marks(result) -> list[tuple[int, str, str, str]]:
+    """The training picture's vertical lines (episode, colour, style, label): the first goal, the
+    network saved and, when the last one was saved (save-last), the best one seen, which was not."""
+    marks = []
+    if result.first_goal_episode:
+        marks.append((result.first_goal_episode, "tab:purple", "--", "first goal: learning starts"))
+    if result.save_last:
+        marks.append((result.played, "black", "-.", "network saved: the last"))
+        if result.best_episode:
+            marks.append((result.best_episode, "tab:gray", ":", "best network seen, not saved"))
+    elif result.best_episode:
+        marks.append((result.best_episode, "black", "-.", "network saved"))
+    return [(episode, *look, f"{label} (episode {episode})") for episode, *look, label in marks]
+
+
+def plot_policy(result, path: Path) -> None:
+    """A ``TestResult``'s greedy policy and state values above the exact ones, disagreements
+    marked: the learner's (the network, or q_learning.py's Q matrix: ``result.learner``) Q-values
+    and Q* over every slip where moves slip (the titles say so)."""
+    environment, q_values = result.environment, result.q_values
+    largest_error, agreement, disagreeing = compare_with_optimum(q_values, environment)
+    standable, q_star = environment.standable_states, environment.q_star
+    norm = plots.value_scale([q_values, q_star], standable)
+    figure = Figure(figsize=(11, 7.5))
+    figure.subplots_adjust(left=0.1, right=0.86, bottom=0.14, top=0.91, hspace=0.38)
+    network_axes, optimum_axes = figure.subplots(2, 1)
+    plots.draw_q_values(
+        network_axes,
+        q_values,
+        environment,
+        f"{result.learner}: its greedy action (arrow) and max Q (colour)",
+        norm,
+        disagreeing,
+    )
+    optimum_title = (
+        plots.OPTIMUM_TITLE.replace("iteration", "iteration over every slip")
+        if environment.slippery
+        else plots.OPTIMUM_TITLE
+    )
+    image = plots.draw_q_values(
+        optimum_axes, q_star, environment, optimum_title, norm, every_best_action=True
+    )
+    plots.value_colorbar(figure, image, cax=figure.add_axes((0.9, 0.2, 0.018, 0.65)))
+    figure.suptitle(
+        f"Learned policy against the optimum: greedy action optimal in {agreement:.0%} of the"
+        f" {len(standable)} cells, largest |Q - Q*| = {largest_error:.3f}",
+        fontweight="bold",
+    )
+    plots.grid_legend(figure)
+    figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
+
+
+CAPTION_HEIGHT = 40  # pixels above each frame of the test episode's GIF for its caption
+
+
+def write_test_gif(result, path: Path, hold_seconds: float = 1.0) -> None:
+    """The episode a run shows for a ``TestResult``, from the environment's own ``rgb_array``
+    frames, each with its caption above it ("step 3 of 13: right"); the last frame stays
+    ``hold_seconds`` longer."""
+    environment = result.environment
+    episode = play_episode(result)
+    frames = show_episode(episode, "rgb_array", environment, result.seed)
+    captions = step_captions(episode, environment)
+    font = plots.caption_font(16)
+    height, width, _ = frames[0].shape
+    images = []
+    for frame, caption in zip(frames, captions):
+        image = Image.new("RGB", (width, height + CAPTION_HEIGHT), "white")
+        image.paste(Image.fromarray(frame), (0, CAPTION_HEIGHT))
+        ImageDraw.Draw(image).text(
+            (width / 2, CAPTION_HEIGHT / 2), caption, fill="black", font=font, anchor="mm"
+        )
+        # 3x faster than GIF's default
+        images.append(image.quantize(method=Image.Quantize.FASTOCTREE))
+    fps = environment.unwrapped.metadata["render_fps"]
+    plots.write_gif(images, [1000 // fps] * len(images), hold_seconds, path)
+
+
+
+LEARNING_ANIMATION = animation.write_learning_animation
+PICTURES = {
+    "training": [  # from the network's TrainingResult
+        ("Training curves", "cliff_walking_dqn_training.png", plot_training),
+        ("Learning animation", "cliff_walking_dqn_learning.gif", LEARNING_ANIMATION),
+    ],
+    "test": [  # from a TestResult
+        ("Policy", "cliff_walking_dqn_policy.png", plot_policy),
+        ("Test episode", "cliff_walking_dqn_test.gif", write_test_gif),
+    ],
+    "q_matrix": [  # q_learning.py's, from its QLearningResult
+        ("Learning animation", "cliff_walking_q_matrix_learning.gif", LEARNING_ANIMATION),
+    ],
+    "q_matrix test": [  # q_learning.py's, from its TestResult
+        ("Policy", "q_learning_policy.png", plot_policy),
+        ("Test episode", "q_learning_test.gif", write_test_gif),
+    ],
+}
+
+
+def draw(kind: str, result, folder: Path) -> list[tuple[str, Path]]:
+    """Draw each picture of ``PICTURES[kind]`` from ``result`` into ``folder``; returns (name, path)
+    of each written (a drawing function that returns False wrote nothing: the learning animation of
+    a run that learned nothing).
+
+    The garbage collector is paused while they are drawn: matplotlib builds tens of thousands of
+    small objects for a picture, and each of the collector's passes would scan them and the ones
+    torch and the run made before: 0.1-0.2 s of the pictures here. ``gc.freeze`` takes what exists
+    so far out of later passes; the pause ends with the drawing, and so does the freeze: frozen
+    objects are never collected, not even at exit, where the leak checks of torch's compiled
+    bindings (nanobind, from torch 2.15) then print a line for each of them.
+    """
+    written = []
+    with _collector_paused():
+        for name, file_name, draw_picture in PICTURES[kind]:
+            path = folder / file_name
+            if draw_picture(result, path) is not False:
+                written.append((name, path))
+    return written
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    gc.freeze()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
