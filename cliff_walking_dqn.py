@@ -73,7 +73,6 @@ class CliffWalkingDQN:
         self.slippery = False  # ours: slippery
         self.model_file = MODEL_FILE  # ours: model file
         self.save_last = False  # ours: best network
-        self.trained_weights = None  # ours: model file
         apply_settings(self, settings)  # ours: settings
 
     @on_one_torch_thread  # ours: speed
@@ -159,8 +158,7 @@ class CliffWalkingDQN:
 
         # After training, save the policy network's weights (the article says so in its text)
         result = history.result(policy_dqn, episodes)  # ours: best network
-        self.trained_weights = result.state_to_save  # ours: model file
-        save_model(result.state_to_save, self.model_file)  # ours: model file
+        self.trained_weights = save_model(result.state_to_save, self.model_file)  # ours: model file
         report_saved(result)  # ours: model file
         return result  # ours: results
 
@@ -192,9 +190,9 @@ class CliffWalkingDQN:
             # If terminated, the agent either reached goal (reward = 1) or slipped off the cliff
             # (reward = 0): the target q value is the reward. Else the agent neither fell nor
             # reached his goal: the reward plus the discounted best q value of the new state.
-            best_next = new_state_q.max(dim=1).values  # ours: batch
-            # ours: batch
-            target = torch.where(terminated, rewards, rewards + self.discount_factor * best_next)
+            target = torch.where(  # ours: batch
+                terminated, rewards, rewards + self.discount_factor * new_state_q.max(dim=1).values
+            )
             # Associate action with target
             target_q[torch.arange(len(actions)), actions] = target  # ours: batch
 

@@ -119,7 +119,7 @@ def load_policy(agent, num_states: int, num_actions: int) -> DQN:
     ``agent.train`` made; before any training that is a ValueError."""
     if agent.model_file is not None:
         return load_model(agent.model_file, num_states, num_actions)
-    if agent.trained_weights is None:
+    if getattr(agent, "trained_weights", None) is None:  # set by train
         raise ValueError(
             "model_file is None and nothing was trained yet: call train() first,"
             " or set model_file to a saved model's path"
@@ -134,13 +134,14 @@ def tested_network(agent) -> str:
     return f"(the network in {agent.model_file})"
 
 
-def save_model(state_dict: dict, path) -> None:
+def save_model(state_dict: dict, path) -> dict:
     """Write to a temporary file beside ``path`` and rename it over ``path``; None: write nothing.
+    Returns ``state_dict``: the weights the agent keeps (``trained_weights``), written or not.
 
     The rename is atomic, so an interrupt or a full disk leaves the previous model file whole.
     """
     if path is None:
-        return
+        return state_dict
     path = Path(path)
     handle, temporary = tempfile.mkstemp(
         dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".tmp"
@@ -156,3 +157,4 @@ def save_model(state_dict: dict, path) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
+    return state_dict
