@@ -12,7 +12,7 @@ import sys
 
 from ours.packages import require_installed
 
-require_installed()  # ours: set-up
+require_installed(__name__)  # ours: set-up
 import numpy as np
 import torch
 from torch import nn

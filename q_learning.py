@@ -18,7 +18,7 @@ from itertools import groupby
 
 from ours.packages import require_installed
 
-require_installed()  # without the packages: one line naming the missing one, exit 2
+require_installed(__name__)  # without the packages: one line, exit 2; Ctrl-C: one line too
 import numpy as np
 
 from cliff_walking_dqn import CliffWalkingDQN

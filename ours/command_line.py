@@ -13,8 +13,9 @@ from pathlib import Path
 from ours.environment import MAX_SEED, MissingEnvironment, cliff_walking_id
 from ours.episode_replay import has_display
 from ours.model_file import MODEL_FILE, ModelFileError
+from ours.packages import end_start_up
 from ours.reports import report_error
-from ours.results import TrainingFailed, TrainingInterrupted
+from ours.results import DrawingInterrupted, TrainingFailed, TrainingInterrupted
 from ours.settings import HYPERPARAMETERS, Rule, rules_for
 
 
@@ -206,14 +207,29 @@ def check_before_any_work(args: argparse.Namespace) -> str | None:
 
 class OneLineErrors:
     """Turns what the user can fix, a failed training and Ctrl-C into one line on stderr and an exit
-    status (2, 1 and 130), with no traceback. ``exit_status`` is 0 when nothing went wrong."""
+    status (2, 1 and 130), with no traceback. ``exit_status`` is 0 when nothing went wrong.
+
+    Ctrl-C says what it left: whether the model file was saved or left as it was (told by the file
+    itself: written or not since the run began), and while the pictures are drawn, which ones are.
+    Until the run gets here, ours/packages.py's start-up handler says it in one line."""
 
     def __init__(self, model_file):
         self.model_file = model_file
         self.exit_status = 0
 
     def __enter__(self):
+        end_start_up()  # from here on Ctrl-C is KeyboardInterrupt, reported below
+        self.model_as_found = _file_identity(self.model_file)
         return self
+
+    def interrupted(self, during: str = "") -> str:
+        """"Interrupted" ``during`` something, and what became of the model file."""
+        if self.model_file is None:  # q_learning.py: it writes none
+            return f"Interrupted{during}."
+        if _file_identity(self.model_file) != self.model_as_found:
+            after = f"after the network was saved to '{self.model_file}'"
+            return f"Interrupted{during}, {after}." if during else f"Interrupted {after}."
+        return f"Interrupted{during}: '{self.model_file}' was left unchanged."
 
     def __exit__(self, kind, error, traceback) -> bool:
         unchanged = f"'{self.model_file}' was left unchanged"
@@ -226,8 +242,12 @@ class OneLineErrors:
             )
         elif isinstance(error, TrainingInterrupted):
             message, self.exit_status = f"Interrupted: {error}. {unchanged}.", 130
+        elif isinstance(error, DrawingInterrupted):
+            drawn = f"only {', '.join(error.drawn)} drawn" if error.drawn else "none drawn"
+            during = f" while drawing the pictures ({drawn}, no older ones left)"
+            message, self.exit_status = self.interrupted(during), 130
         elif isinstance(error, KeyboardInterrupt):
-            message, self.exit_status = "Interrupted.", 130
+            message, self.exit_status = self.interrupted(), 130
         # a full disk, a file that vanished, a permission the check missed
         elif isinstance(error, OSError):
             message, self.exit_status = (
@@ -238,3 +258,13 @@ class OneLineErrors:
             return False  # no error, or a bug: let it show
         report_error(message)
         return True
+
+
+def _file_identity(path) -> tuple | None:
+    """What tells a file apart from the one written over it (save_model writes a new file and
+    renames it over the old): None where there is none."""
+    try:
+        found = os.stat(path)
+    except (OSError, TypeError, ValueError):  # no file; model_file None
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size

@@ -4,9 +4,15 @@ The scripts call ``require_installed`` before their first third-party import, so
 without the venv activated, or a Python without the packages, ends in a line that says what to do
 rather than in ``ModuleNotFoundError`` and a traceback. ``importlib.util.find_spec`` only looks a
 package up: it imports nothing, so the check costs no time.
+
+Run as a script, the first seconds are imports (torch, numpy): Ctrl-C there, the moment a learner
+remembers a flag, would print a traceback of torch's import machinery. ``require_installed`` gives
+it one line instead, until ``end_start_up`` (ours/command_line.py's ``OneLineErrors``) takes over.
 """
 
 import importlib.util
+import os
+import signal
 import sys
 
 # The import names of requirements.txt's packages (pygame-ce installs ``pygame`` too).
@@ -21,8 +27,15 @@ def missing_packages(modules=ARTICLE_PACKAGES) -> list[str]:
     return [name for name in modules if importlib.util.find_spec(name) is None]
 
 
-def require_installed(modules=ARTICLE_PACKAGES) -> None:
-    """Exit with status 2 and one line on stderr if a module of ``modules`` is not installed."""
+def require_installed(caller: str = "", modules=ARTICLE_PACKAGES) -> None:
+    """Exit with status 2 and one line on stderr if a module of ``modules`` is not installed.
+
+    With ``caller`` "__main__" (the script's ``__name__`` when it runs as one, not when imported),
+    Ctrl-C from here until ``end_start_up`` ends the process in one line, with status 130: nothing
+    has been trained or written yet. Imported (tests, a notebook), Ctrl-C is left alone.
+    """
+    if caller == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupted_while_starting)
     missing = missing_packages(modules)
     if missing:
         names = ", ".join(missing)
@@ -33,3 +46,21 @@ def require_installed(modules=ARTICLE_PACKAGES) -> None:
             " where .venv exists, activating it is enough.\n"
         )
         raise SystemExit(2)
+
+
+START_UP_INTERRUPTED = "Interrupted while starting: nothing was trained or written."
+
+
+def _interrupted_while_starting(signal_number, frame) -> None:
+    """Ctrl-C during the imports: one line and status 130, at once. ``os._exit``, not an exception:
+    raised inside torch's half-done import, one would still print its traceback, or worse, errors
+    of that import's clean-up at exit."""
+    sys.stderr.write(START_UP_INTERRUPTED + "\n")
+    sys.stderr.flush()
+    os._exit(130)
+
+
+def end_start_up() -> None:
+    """Ctrl-C is KeyboardInterrupt again, for the caller to report (what it left, what it saved)."""
+    if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -173,6 +173,14 @@ class TrainingInterrupted(Exception):
     """Ctrl-C during training; says how far training got."""
 
 
+class DrawingInterrupted(KeyboardInterrupt):
+    """Ctrl-C while the pictures are drawn (ours/pictures.py); ``drawn`` names those finished."""
+
+    def __init__(self, drawn: list[str]):
+        super().__init__(f"drawn: {', '.join(drawn) or 'none'}")
+        self.drawn = drawn
+
+
 @dataclass(repr=False)
 class TestResult:
     """What ``test`` saw, and what it tested: the network's Q-values and the settings it played by.

@@ -11,6 +11,9 @@ os.environ["TQDM_DISABLE"] = "1"
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+from ours.packages import require_installed  # noqa: E402
+
+require_installed()  # outside the venv: the scripts' one line on what to set up, not a traceback
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from replay_memory import Transition  # noqa: E402

@@ -47,3 +47,20 @@ def test_the_check_covers_requirements_txt_by_import_name():
 
 def test_the_installed_packages_are_found():
     assert missing_packages() == []
+
+
+def test_the_tests_without_the_packages_say_the_same_one_line():
+    """``python -m pytest`` in a new shell, the venv not activated: the set-up line, no traceback.
+    """
+    without_torch = (
+        "import sys; sys.modules['torch'] = None; import pytest;"
+        f" sys.exit(pytest.main(['-q', {str(ROOT / 'tests' / 'test_nn_model.py')!r}]))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", without_torch], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 2
+    assert "Traceback" not in run.stdout + run.stderr
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: torch is not installed for ")
+    assert SET_UP in lines[0]

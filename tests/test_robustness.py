@@ -241,6 +241,79 @@ def test_ctrl_c_during_training_keeps_the_previous_model(tmp_path, headless_env)
     assert sorted(os.listdir(tmp_path)) == ["model.pt"]
 
 
+def test_ctrl_c_while_starting_up_is_one_line(tmp_path, headless_env):
+    """Ctrl-C while torch is still importing, the moment a learner remembers a flag."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "cliff_walking_dqn.py"), "--seed", "0", "--no-plots"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=headless_env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in the test above
+    )
+    maps = Path(f"/proc/{process.pid}/maps")
+    try:
+        deadline = time.monotonic() + 30
+        # torch's library mapped: its import has begun, and goes on for a good while
+        while "libtorch" not in maps.read_text() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert stderr == "Interrupted while starting: nothing was trained or written.\n"
+    assert stdout == "" and os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "when, message",
+    [
+        ("before training", "Interrupted: '{model}' was left unchanged.\n"),
+        ("after the save", "Interrupted after the network was saved to '{model}'.\n"),
+    ],
+)
+def test_ctrl_c_says_whether_the_model_was_saved(when, message, tmp_path, monkeypatch, capsys):
+    model = tmp_path / "model.pt"
+    model.write_bytes(SHIPPED_MODEL.read_bytes())
+
+    def train(agent, episodes):
+        if when == "after the save":
+            save_model(DQN(48, 4).state_dict(), agent.model_file)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(CliffWalkingDQN, "train", train)
+    assert cliff_walking_dqn.main(["--model", str(model), "--seed", "0"]) == 130
+    assert capsys.readouterr().err == message.format(model=model)
+
+
+def test_ctrl_c_while_drawing_leaves_only_whole_pictures_of_this_run(
+    tmp_path, monkeypatch, capsys
+):
+    from ours import pictures
+
+    def policy(result, path):
+        path.write_bytes(b"this run's policy")
+
+    def interrupted(result, path):
+        path.write_bytes(b"half a GIF")
+        raise KeyboardInterrupt
+
+    test_pictures = [("Policy", "policy.png", policy), ("Test episode", "test.gif", interrupted)]
+    monkeypatch.setitem(pictures.PICTURES, "test", test_pictures)
+    for name in ("policy.png", "test.gif"):
+        (tmp_path / name).write_bytes(b"an earlier run's")
+    flags = ["--test-only", "--model", str(SHIPPED_MODEL), "--render", "none"]
+    assert cliff_walking_dqn.main([*flags, "--plots", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == (
+        "Interrupted while drawing the pictures (only policy.png drawn, no older ones left):"
+        f" '{SHIPPED_MODEL}' was left unchanged.\n"
+    )
+    assert os.listdir(tmp_path) == ["policy.png"]  # no half GIF, no earlier one
+    assert (tmp_path / "policy.png").read_bytes() == b"this run's policy"
+
+
 @pytest.fixture
 def display(monkeypatch):
     """A pygame window on SDL's dummy driver, as if a display were there."""
@@ -299,7 +372,7 @@ def test_ctrl_c_during_the_rendering_closes_the_window(display, monkeypatch, cap
         ["--test-only", "--render", "human", "--model", str(SHIPPED_MODEL), "--no-plots"]
     )
     assert code == 130
-    assert capsys.readouterr().err == "Interrupted.\n"
+    assert capsys.readouterr().err == f"Interrupted: '{SHIPPED_MODEL}' was left unchanged.\n"
     assert not pygame.display.get_init()
 
 
