@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
 from ours import plots
+from ours.episode_replay import caption_font
 from ours.exact_optimum import compare_with_optimum
 from ours.results import how_good
 
@@ -148,7 +149,7 @@ def save_learning_animation(frames: list, environment, path: Path, titles: tuple
     still = still.quantize(palette=palette, dither=Image.Dither.NONE)
     # only the band from the top to the learner's grid changes: only it is converted per frame
     band = (0, 0, width, math.ceil(height - learner_axes.get_window_extent().y0) + 2)
-    font = plots.caption_font(13)
+    font = caption_font(13)
 
     images = []
     for q_values, caption, marked in frames:

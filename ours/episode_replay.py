@@ -1,13 +1,24 @@
-"""Plays a tested policy's episode, and shows it the caller's way (window, text, frames)."""
+"""Plays a tested policy's episode, and shows it the caller's way (window, text, frames).
 
+The window and the test episode's GIF (ours/pictures.py) show the same frames: the environment's
+own ``rgb_array`` picture of each step, captioned above ("step 7 of 13: right").
+"""
+
+import functools
+import importlib.util
 import os
 import sys
 import time
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from ours.environment import CLIFF_REWARD
+
+CAPTION_HEIGHT = 40  # pixels above each frame of the window and the GIF, for its caption
+TEXT_FRAMES = 14  # grids the text replay prints at most: the optimal walk's, start and 13 steps
 
 
 class Episode(NamedTuple):
@@ -78,39 +89,96 @@ def show_episode(
 
     Greedy play where moves do not slip repeats itself, so the episode shows exactly what every
     test episode did; where they slip, the episode's own ``reset_seed`` makes the same actions slip
-    the same way again. The window holds the last frame for ``hold_seconds``; closing it, Esc or q
-    end the replay.
+    the same way again. The window shows the GIF's captioned frames at the environment's pace and
+    holds the last for ``hold_seconds``; closing it, Esc or q end the replay, and the terminal says
+    at which step. The text shows ``TEXT_FRAMES`` grids at most, the first and the last steps.
     """
+    if render_mode == "human":
+        return _show_in_window(episode, environment, reset_seed, hold_seconds)
     if render_mode == "rgb_array" and not has_display():
         # Frames need no window; with no driver set, SDL probes for a display and prints an error
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    if render_mode == "human":
-        print(
-            "The first test episode plays in a window, which closes a second after the end"
-            " (q or Esc: sooner)",
-            flush=True,
-        )
     env = environment.make(render_mode=render_mode)
     frames = []
     captions = step_captions(episode, environment)
+    shown = _text_frames(len(captions))
     try:
         env.reset(seed=reset_seed)
-        for caption, action in zip(captions, [None, *episode.actions]):
+        for index, (caption, action) in enumerate(zip(captions, [None, *episode.actions])):
             if action is not None:
-                env.step(action)  # in "human" mode this draws the frame
-            if render_mode == "ansi":
-                print(f"{caption}\n{env.render()}")
-            elif render_mode == "rgb_array":
+                env.step(action)
+            if render_mode == "rgb_array":
                 frames.append(env.render())
-            elif render_mode == "human" and _window_closed():
-                return frames
-        if render_mode == "human":
-            _hold_last_frame(hold_seconds)
+            elif index in shown:
+                print(f"{caption}\n{env.render().rstrip()}\n")
+            elif index - 1 in shown:
+                last = index + len(captions) - len(shown) - 1
+                print(f"... steps {index} to {last} left out ...\n")
     finally:
-        env.close()  # closes the window, also on Ctrl-C
-        if render_mode == "human":
-            _close_window()
+        env.close()
     return frames
+
+
+def _text_frames(count: int) -> set[int]:
+    """Which of ``count`` frames the text replay prints: all up to TEXT_FRAMES, else the first
+    and the last TEXT_FRAMES / 2: a walk that loops for 51 steps would print 300 lines."""
+    if count <= TEXT_FRAMES:
+        return set(range(count))
+    half = TEXT_FRAMES // 2
+    return {*range(half), *range(count - half, count)}
+
+
+def captioned_frame(frame: np.ndarray, caption: str) -> Image.Image:
+    """An environment's ``rgb_array`` frame with ``caption`` in a white strip above it."""
+    height, width, _ = frame.shape
+    image = Image.new("RGB", (width, height + CAPTION_HEIGHT), "white")
+    image.paste(Image.fromarray(frame), (0, CAPTION_HEIGHT))
+    ImageDraw.Draw(image).text(
+        (width / 2, CAPTION_HEIGHT / 2), caption, fill="black", font=caption_font(16), anchor="mm"
+    )
+    return image
+
+
+@functools.cache
+def caption_font(size: int) -> ImageFont.FreeTypeFont:
+    """matplotlib's font, so that the captions match the pictures; loaded once. Found without
+    importing matplotlib (0.3 s), which a run with --no-plots does not need."""
+    (package,) = importlib.util.find_spec("matplotlib").submodule_search_locations
+    return ImageFont.truetype(
+        str(Path(package, "mpl-data", "fonts", "ttf", "DejaVuSans.ttf")), size
+    )
+
+
+def _show_in_window(episode: Episode, environment, reset_seed: int, hold_seconds: float) -> list:
+    """The episode in a pygame window of its own: the GIF's captioned frames, one per step at the
+    environment's frame rate (CliffWalking's 4 a second), the last held ``hold_seconds``."""
+    print("The first test episode plays in a window (q or Esc closes it)", flush=True)
+    frames = show_episode(episode, "rgb_array", environment, reset_seed)
+    captions = step_captions(episode, environment)
+    images = [captioned_frame(frame, caption) for frame, caption in zip(frames, captions)]
+    import pygame  # Gymnasium draws its frames with pygame; the window is pygame's too
+
+    pygame.display.init()
+    try:
+        pygame.display.set_caption(f"{environment.name}: the first test episode")
+        window = pygame.display.set_mode(images[0].size)
+        clock, fps = pygame.time.Clock(), environment.unwrapped.metadata["render_fps"]
+        clock.tick()  # the first frame's time starts now
+        for step, image in enumerate(images):
+            window.blit(pygame.image.frombytes(image.tobytes(), image.size, "RGB"), (0, 0))
+            pygame.display.flip()
+            if _window_closed():
+                where = "at the start" if step == 0 else f"at step {step}"
+                print(
+                    f"Window closed {where} of {len(episode.actions)}"
+                    " (the lines below are about the whole episode)"
+                )
+                return []
+            clock.tick(fps)  # waits until the frame has shown 1 / fps seconds
+        _hold_last_frame(hold_seconds)
+    finally:
+        _close_window()  # also on Ctrl-C
+    return []
 
 
 def _window_closed() -> bool:
@@ -124,7 +192,7 @@ def _window_closed() -> bool:
 
 
 def _close_window() -> None:
-    """Close pygame's window: CliffWalking's ``close`` does it from Gymnasium 1.0 on, not 0.29."""
+    """Close pygame's window."""
     import pygame
 
     pygame.display.quit()

@@ -10,15 +10,17 @@ of a run from about 2 s to under 1 s (benchmarks/time_pictures.py).
 
 import contextlib
 import gc
+import os
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from ours import animation, plots
-from ours.episode_replay import play_episode, show_episode, step_captions
+from ours.episode_replay import captioned_frame, play_episode, show_episode, step_captions
 from ours.exact_optimum import compare_with_optimum
+from ours.results import DrawingInterrupted
 from ours.settings import describe_settings
 
 MOVING_AVERAGE_EPISODES = 100
@@ -40,20 +42,12 @@ def plot_training(result, path: Path) -> None:
     walk_length = result.per_episode(result.measures)
     learned = ~np.isnan(result.per_episode(result.loss_history))
     figure = Figure(figsize=(10, 10))
-    figure.subplots_adjust(left=0.09, right=0.98, bottom=0.05, top=0.94, hspace=0.06)
+    # each panel's legend sits in a strip above it, where no data is
+    figure.subplots_adjust(left=0.09, right=0.98, bottom=0.05, top=0.87, hspace=0.2)
     goal_axes, steps_axes, epsilon_axes, loss_axes = figure.subplots(4, 1, sharex=True)
     failed = "" if result.best_episode else ": failed, no network walked from start to goal"
     figure.suptitle(f"Training: {environment.name} with a Deep Q-network{failed}", y=0.99)
-    # one line, even with every flag
-    figure.text(
-        0.5,
-        0.958,
-        settings,
-        ha="center",
-        va="center",
-        color="dimgray",
-        fontsize="small" if len(settings) <= 125 else "x-small",
-    )
+    figure.text(0.5, 0.952, two_lines(settings), ha="center", va="center", color="#333333")
 
     goal_axes.plot(
         episodes,
@@ -71,7 +65,7 @@ def plot_training(result, path: Path) -> None:
             color="tab:blue",
             label=f"greedy policy's exact value from the start / V* ({environment.v_star:.3g})",
         )
-    goal_axes.set_ylabel("rate; value / V*" if slippery else "goal-reached rate")
+    goal_axes.set_ylabel("goal-reached rate\nand value / V*" if slippery else "goal-reached rate")
     goal_axes.set_ylim(-0.02, 1.02)
 
     steps_axes.plot(
@@ -90,7 +84,7 @@ def plot_training(result, path: Path) -> None:
             ".",
             markersize=2,
             color="tab:blue",
-            label="greedy walk from start to goal after the optimize step",
+            label="greedy walk after the optimize step",
         )
         steps_axes.axhline(
             environment.optimal_path_length,
@@ -121,22 +115,41 @@ def plot_training(result, path: Path) -> None:
     plots.log_scale(loss_axes)
     loss_axes.set_xlabel("episode")
 
-    marks = training_marks(result)
     for axes in (goal_axes, steps_axes, epsilon_axes, loss_axes):
-        for episode, color, style, label in marks:
+        axes.legend(
+            loc="lower left",
+            bbox_to_anchor=(0, 1),
+            ncols=3,
+            fontsize="small",
+            frameon=False,
+            borderaxespad=0.1,
+            borderpad=0,
+        )
+        for episode, color, style, label in training_marks(result):
             axes.axvline(episode, color=color, linestyle=style, linewidth=1, label=label)
         axes.grid(alpha=0.3)
-    goal_axes.legend(loc="upper left", fontsize="small")
-    for axes in (steps_axes, epsilon_axes, loss_axes):
-        handles, labels = axes.get_legend_handles_labels()
-        axes.legend(
-            handles[: len(handles) - len(marks)],
-            labels[: len(labels) - len(marks)],
-            loc="upper right",
-            fontsize="small",
-            framealpha=0.9,
-        )
+    # the vertical lines, named once, in a row of their own: labels that never overlap
+    handles, labels = goal_axes.get_legend_handles_labels()
+    lines = len(training_marks(result))
+    figure.legend(
+        handles[len(handles) - lines :],
+        labels[len(labels) - lines :],
+        loc="center",
+        bbox_to_anchor=(0.5, 0.912),
+        ncols=3,
+        fontsize="small",
+        frameon=False,
+    )
     figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
+
+
+def two_lines(text: str) -> str:
+    """A list of settings ("a 1, b 2, c 3") broken in two lines at the comma nearest its middle."""
+    commas = [index for index, character in enumerate(text) if character == ","]
+    if not commas:
+        return text
+    middle = min(commas, key=lambda index: abs(index - len(text) / 2))
+    return f"{text[: middle + 1]}\n{text[middle + 2 :]}"
 
 
 def training_marks(result) -> list[tuple[int, str, str, str]]:
@@ -191,31 +204,21 @@ def plot_policy(result, path: Path) -> None:
     figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
 
 
-CAPTION_HEIGHT = 40  # pixels above each frame of the test episode's GIF for its caption
-
-
 def write_test_gif(result, path: Path, hold_seconds: float = 1.0) -> None:
     """The episode a run shows for a ``TestResult``, from the environment's own ``rgb_array``
-    frames, each with its caption above it ("step 3 of 13: right"); the last frame stays
-    ``hold_seconds`` longer."""
+    frames, each with its caption above it ("step 3 of 13: right"), as the window shows them; the
+    last frame stays ``hold_seconds`` longer."""
     environment = result.environment
     episode = play_episode(result)
     frames = show_episode(episode, "rgb_array", environment, result.seed)
     captions = step_captions(episode, environment)
-    font = plots.caption_font(16)
-    height, width, _ = frames[0].shape
-    images = []
-    for frame, caption in zip(frames, captions):
-        image = Image.new("RGB", (width, height + CAPTION_HEIGHT), "white")
-        image.paste(Image.fromarray(frame), (0, CAPTION_HEIGHT))
-        ImageDraw.Draw(image).text(
-            (width / 2, CAPTION_HEIGHT / 2), caption, fill="black", font=font, anchor="mm"
-        )
+    images = [
         # 3x faster than GIF's default
-        images.append(image.quantize(method=Image.Quantize.FASTOCTREE))
+        captioned_frame(frame, caption).quantize(method=Image.Quantize.FASTOCTREE)
+        for frame, caption in zip(frames, captions)
+    ]
     fps = environment.unwrapped.metadata["render_fps"]
     plots.write_gif(images, [1000 // fps] * len(images), hold_seconds, path)
-
 
 
 LEARNING_ANIMATION = animation.write_learning_animation
@@ -238,10 +241,28 @@ PICTURES = {
 }
 
 
+def remove(kinds, folder: Path) -> list[Path]:
+    """Remove the files of the pictures of ``kinds`` from ``folder``, left by an earlier run;
+    returns those there were."""
+    removed = []
+    for kind in kinds:
+        for _, file_name, _ in PICTURES[kind]:
+            path = folder / file_name
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
 def draw(kind: str, result, folder: Path) -> list[tuple[str, Path]]:
     """Draw each picture of ``PICTURES[kind]`` from ``result`` into ``folder``; returns (name, path)
     of each written (a drawing function that returns False wrote nothing: the learning animation of
     a run that learned nothing).
+
+    The folder holds no picture of another run beside them: their files of an earlier run go first
+    (one the run does not draw would mislead). Each is drawn under a temporary name and renamed
+    when whole, so that Ctrl-C leaves no half picture; it raises DrawingInterrupted, which names
+    the pictures drawn.
 
     The garbage collector is paused while they are drawn: matplotlib builds tens of thousands of
     small objects for a picture, and each of the collector's passes would scan them and the ones
@@ -251,11 +272,20 @@ def draw(kind: str, result, folder: Path) -> list[tuple[str, Path]]:
     bindings (nanobind, from torch 2.15) then print a line for each of them.
     """
     written = []
-    with _collector_paused():
-        for name, file_name, draw_picture in PICTURES[kind]:
-            path = folder / file_name
-            if draw_picture(result, path) is not False:
-                written.append((name, path))
+    remove([kind], folder)
+    try:
+        with _collector_paused():
+            for name, file_name, draw_picture in PICTURES[kind]:
+                path = folder / file_name
+                drawing = path.with_name(f".{path.stem}.drawing{path.suffix}")
+                try:
+                    if draw_picture(result, drawing) is not False:
+                        os.replace(drawing, path)
+                        written.append((name, path))
+                finally:
+                    drawing.unlink(missing_ok=True)
+    except KeyboardInterrupt:
+        raise DrawingInterrupted([path.name for _, path in written]) from None
     return written
 
 

@@ -6,15 +6,12 @@ matrix beside the network benchmarks/table_vs_network.py's; they draw with these
 ``Figure`` directly (no pyplot), so they need no display; the GIFs are written with Pillow.
 """
 
-import functools
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
-from PIL import ImageFont
 
 OPTIMUM_TITLE = (
     "Exact optimum Q* from value iteration: every optimal action (arrow) and max Q* (colour)"
@@ -91,15 +88,22 @@ ARROWS = {
 }
 
 
+TIED_GAP, TIED_LENGTH = 0.14, 0.8  # several arrows in a cell: apart from the centre, shorter
+
+
 def arrow_vectors(arrows: dict, environment) -> tuple[np.ndarray, np.ndarray]:
-    """Where each arrow of ``arrows`` (state -> actions) starts, (x, y), and its direction."""
+    """Where each arrow of ``arrows`` (state -> actions) starts, (x, y), and its direction. One
+    arrow starts at the cell's centre; several (Q*'s tied actions) start apart, each on its own
+    side, so that "right or down" reads as two arrows, not as one that turns."""
     directions_of = next(v for family, v in ARROWS.items() if environment.name.startswith(family))
     starts, directions = [], []
     for state, actions in arrows.items():
         row, column = environment.grid_cell(state)
+        gap, length = (TIED_GAP, TIED_LENGTH) if len(actions) > 1 else (0, 1)
         for action in actions:
-            starts.append((column, row))
-            directions.append(directions_of[int(action)])
+            dx, dy = directions_of[int(action)]
+            starts.append((column + gap * dx, row + gap * dy))
+            directions.append((length * dx, length * dy))
     return np.transpose(starts), np.transpose(directions)
 
 
@@ -171,17 +175,10 @@ def grid_legend(figure) -> None:
             Patch(color="dimgray", label="cliff"),
             Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
             Patch(color="none", label="S start, G goal"),
+            Patch(color="none", label="\u2192 \u2193 in a cell: either action is optimal"),
         ],
         loc="lower center",
-        ncols=3,
-    )
-
-
-@functools.cache
-def caption_font(size: int) -> ImageFont.FreeTypeFont:
-    """matplotlib's font, so that the GIFs' captions match the other pictures; loaded once."""
-    return ImageFont.truetype(
-        str(Path(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")), size
+        ncols=4,
     )
 
 

@@ -5,12 +5,13 @@ import dataclasses
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
 import cliff_walking_dqn
-from ours import animation, pictures, plots, reports, results, training
+from ours import animation, episode_replay, pictures, plots, reports, results, training
 from cliff_walking_dqn import CliffWalkingDQN
-from conftest import SHIPPED_MODEL, run_headless
+from conftest import SHIPPED_MODEL, run_headless, unwrapped
 from ours.exact_optimum import compare_with_optimum
 from ours.model_file import load_model
 from ours.results import TrainingFailed
@@ -113,7 +114,7 @@ def test_a_training_run_writes_the_four_pictures(tmp_path, capsys, monkeypatch):
     code = run_headless(
         model, "--seed", "6", "--episodes", "500", "--test-episodes", "3", "--plots", str(tmp_path)
     )
-    out = capsys.readouterr().out
+    out = unwrapped(capsys.readouterr().out)
     assert code == 0
     assert "greedy action optimal in" in out and "largest |Q - Q*|" in out
     with Image.open(tmp_path / TRAINING_PLOT) as image:
@@ -126,7 +127,7 @@ def test_a_training_run_writes_the_four_pictures(tmp_path, capsys, monkeypatch):
         frame.reset()
         height, width, _ = frame.render().shape  # 768 x 256 from Gymnasium 1.0 on, 720 x 240 before
         # the environment's frame and a caption
-        assert image.size == (width, height + pictures.CAPTION_HEIGHT)
+        assert image.size == (width, height + episode_replay.CAPTION_HEIGHT)
     assert f"Learning animation: {tmp_path / LEARNING_GIF}" in out
     assert_animated_from_the_record_up_to_the_saved_network(tmp_path, model, **shown)
 
@@ -190,17 +191,26 @@ def test_moving_average():
 
 def test_a_failed_training_writes_its_picture_and_says_where(tmp_path, capsys):
     model = tmp_path / "m.pt"
+    for earlier in (POLICY_PLOT, TEST_GIF):  # an earlier run's test, of another network
+        (tmp_path / earlier).write_bytes(b"an earlier run's picture")
     code = run_headless(model, "--seed", "6", "--episodes", "300", "--plots", str(tmp_path))
     captured = capsys.readouterr()
+    out = unwrapped(captured.out)
     assert code == 1
     assert captured.err.startswith("Training failed")
-    assert f"Training curves: {tmp_path / TRAINING_PLOT}" in captured.out
+    assert f"Training curves: {tmp_path / TRAINING_PLOT}" in out
     with Image.open(tmp_path / TRAINING_PLOT) as image:
         assert image.size == (1000, 1000)
-    assert f"Learning animation: {tmp_path / LEARNING_GIF}" in captured.out  # how far it got
+    assert f"Learning animation: {tmp_path / LEARNING_GIF}" in out  # how far it got
     with Image.open(tmp_path / LEARNING_GIF) as gif:
         assert gif.n_frames == animation.LEARNING_FRAMES
     assert not model.exists()
+    # the folder holds this run's pictures only, and the run says what went
+    assert sorted(path.name for path in tmp_path.iterdir()) == [LEARNING_GIF, TRAINING_PLOT]
+    assert (
+        f"Removed an earlier test's pictures: {tmp_path / POLICY_PLOT}, {tmp_path / TEST_GIF}"
+        in out
+    )
 
 
 def test_a_training_that_never_reached_the_goal_has_a_picture_too(tmp_path, monkeypatch):
@@ -240,6 +250,41 @@ def test_with_save_last_the_training_picture_marks_the_last_network_as_saved():
         "network saved: the last (episode 10)": 10,
         "best network seen, not saved (episode 7)": 7,
     }
+    assert_legends_cover_no_data(last, settings="learning_rate 0.001, seed 1, episodes 500")
+
+
+def assert_legends_cover_no_data(result, settings):
+    """In the training picture, each panel's legend stands above the panel, the vertical lines are
+    named once in a row of their own, none over another, and the settings read in two lines."""
+    figures = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pictures.Figure, "savefig", lambda figure, *_, **__: figures.append(figure))
+        patch.setattr(pictures, "describe_settings", lambda _: settings)
+        pictures.plot_training(result, "unused.png")
+    (figure,) = figures
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # lays every text out where the PNG has it
+    renderer = canvas.get_renderer()
+    for axes in figure.axes:
+        assert axes.get_legend().get_window_extent(renderer).y0 >= axes.bbox.y1 - 1
+    (lines,) = figure.legends
+    names = [text.get_window_extent(renderer) for text in lines.get_texts()]
+    assert len(names) == 3 and all(  # side by side
+        left.x1 < right.x0 for left, right in zip(names, names[1:])
+    )
+    top_legend = figure.axes[0].get_legend().get_window_extent(renderer)
+    assert lines.get_window_extent(renderer).y0 >= top_legend.y1
+    (subtitle,) = [text for text in figure.texts if "learning_rate" in text.get_text()]
+    assert subtitle.get_text() == "learning_rate 0.001,\nseed 1, episodes 500"
+    assert subtitle.get_fontsize() >= 10
+
+
+def test_tied_optimal_actions_are_drawn_as_arrows_apart():
+    (x, y), (dx, dy) = plots.arrow_vectors({0: [RIGHT, DOWN], 24: [RIGHT]}, CLIFF)
+    # cell 0 (row 0, column 0): right starts right of the centre, down below it; apart
+    assert (x[0], y[0]) == (plots.TIED_GAP, 0) and (x[1], y[1]) == (0, plots.TIED_GAP)
+    assert (dx[0], dy[0]) == (plots.TIED_LENGTH, 0) and (dx[1], dy[1]) == (0, plots.TIED_LENGTH)
+    assert (x[2], y[2], dx[2], dy[2]) == (0, 2, 1, 0)  # one arrow: from the centre of cell 24
 
 
 @pytest.fixture

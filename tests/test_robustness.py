@@ -10,6 +10,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -345,6 +346,29 @@ def test_closing_the_window_ends_the_rendering(display, monkeypatch, capsys):
     assert len(calls) == 3  # no frame was drawn after the window closed
     assert not pygame.display.get_init()  # and the window is gone
     assert "Success rate: 100.0 %" in out  # the test itself is complete
+    # the terminal says where the window stopped, before it sums up the whole episode
+    closed = "Window closed at step 2 of 13 (the lines below are about the whole episode)\n"
+    assert closed + "Path walked: 13 steps" in out
+
+
+def test_the_window_shows_the_gifs_captioned_frames(display, monkeypatch):
+    pygame = display
+    shown = []  # what the window holds at each look
+
+    def look():
+        shown.append(pygame.surfarray.array3d(pygame.display.get_surface()).swapaxes(0, 1))
+        return False
+
+    monkeypatch.setattr(episode_replay, "_window_closed", look)
+    environment = CliffWalkingDQN().environment
+    episode_replay.show_episode(UP_RIGHT, "human", environment, reset_seed=0, hold_seconds=0)
+    frames = episode_replay.show_episode(UP_RIGHT, "rgb_array", environment, reset_seed=0)
+    captions = ["start", "step 1 of 2: up", "step 2 of 2: right, stopped after two steps"]
+    assert len(shown) == 3  # one look per frame, no hold
+    for window, frame, caption in zip(shown, frames, captions):
+        assert np.array_equal(window, np.asarray(episode_replay.captioned_frame(frame, caption)))
+    strip = shown[1][: episode_replay.CAPTION_HEIGHT]
+    assert (strip < 128).any()  # the caption is written in it
 
 
 def test_the_terminal_says_the_rate_then_that_a_window_opens_and_how_to_close_it(
@@ -358,7 +382,7 @@ def test_the_terminal_says_the_rate_then_that_a_window_opens_and_how_to_close_it
     assert code == 0
     window = out.index("The first test episode plays in a window")
     assert out.index("Success rate: 100.0 %") < window  # not only once the window has closed
-    assert "(q or Esc: sooner)" in out[window:].splitlines()[0]
+    assert "(q or Esc closes it)" in out[window:].splitlines()[0]
 
 
 def test_ctrl_c_during_the_rendering_closes_the_window(display, monkeypatch, capsys):
