@@ -27,7 +27,7 @@ from ours.environment import (
 )
 from ours.model_file import MODEL_FILE, load_policy, save_model, tested_network
 from ours.results import TestResult, TrainingFailed, TrainingResult
-from ours.training import TrainingHistory, TrainingProgress
+from ours.training import BAR_FORMAT, TrainingHistory, TrainingProgress
 from ours.settings import apply_settings, check_training_call
 from ours.speed import fused_adam_available, identity, on_one_torch_thread
 
@@ -220,7 +220,7 @@ class CliffWalkingDQN:
 
         num_success = 0
         print("--- Test ---", tested_network(self))  # ours: model file
-        for _ in tqdm(range(episodes)):
+        for _ in tqdm(range(episodes), desc="Test", bar_format=BAR_FORMAT):  # ours: test
             state = env.reset()[0]  # Initialize to state 0 (the article's words: the start is 36)
             terminated = False
             truncated = False

@@ -29,7 +29,7 @@ from ours.command_line import (
 from ours.environment import CLIFF_REWARD, seed_everything
 from ours.episode_replay import play_episode
 from ours.exact_optimum import greedy_walk
-from ours.reports import report_pictures, report_test
+from ours.reports import report_pictures, report_played, report_test
 from ours.results import RunHistory, TestResult
 from ours.training import MAX_EXPLORING_EPISODES, QValueRecorder
 
@@ -173,7 +173,7 @@ def main(argv=None) -> int:
         print("--- Training ---")
         start = time.perf_counter()
         result = train(args.episodes, args.lr, args.seed)
-        print(f"{result.played_line(seconds=time.perf_counter() - start)}.")
+        report_played(result, seconds=time.perf_counter() - start)
         print("--- Test ---")
         tested = test(result.Q_matrix, seed=args.seed)
         names = tested.environment.action_names

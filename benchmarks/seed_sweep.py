@@ -82,9 +82,10 @@ def main() -> int:
     )
     parser.add_argument("--episodes", type=whole_number(1), default=3000)
     parser.add_argument("--workers", type=whole_number(1), default=os.cpu_count())
-    add_hyperparameter_flags(parser, CliffWalkingDQN())
+    agent = CliffWalkingDQN()  # the defaults
+    add_hyperparameter_flags(parser, agent)
     args = parser.parse_args()
-    settings = hyperparameters(parser, args)
+    settings = hyperparameters(parser, args, agent)
 
     print(f"{args.episodes} episodes; {describe_settings(settings)}")
     print(

@@ -75,21 +75,46 @@ HYPERPARAMETER_HELP = {
 
 
 def add_hyperparameter_flags(parser: argparse.ArgumentParser, agent) -> None:
-    """--learning-rate and the like, named after the agent's attributes, its values the defaults."""
+    """--learning-rate and the like, named after the agent's attributes, its values the defaults
+    (filled in by ``hyperparameters``: None here tells a flag given from one left out)."""
     group = parser.add_argument_group("hyperparameters (defaults: the article's values)")
     for name, (metavar, meaning) in HYPERPARAMETER_HELP.items():
-        default = getattr(agent, name)
         group.add_argument(
             f"--{name.replace('_', '-')}",
             type=flag_type(rules_for(agent)[name]),
-            default=default,
             metavar=metavar,
-            help=f"{meaning} (default {default:g})",
+            help=f"{meaning} (default {getattr(agent, name):g})",
         )
 
 
-def hyperparameters(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
-    """The hyperparameter flags' values, by attribute name, refused in one line where they clash."""
+# What only training uses, by attribute name: --test-only refuses these flags. --discount-factor is
+# not one: the test compares the network with the Q* of that gamma.
+TRAINING_ONLY = (
+    "episodes", "save_last", *(name for name in HYPERPARAMETERS if name != "discount_factor")
+)
+
+
+def refuse_training_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """With --test-only, a flag that only training uses would do nothing: refused in one line."""
+    given = [name for name in TRAINING_ONLY if getattr(args, name) not in (None, False)]
+    if args.test_only and given:
+        flags = ", ".join(f"--{name.replace('_', '-')}" for name in given)
+        one = len(given) == 1
+        count = "episodes" in given and ", or count the test's episodes with --test-episodes N"
+        parser.error(
+            f"{flags} only {'changes' if one else 'change'} training, which --test-only skips:"
+            f" leave {'it' if one else 'them'} out{count or ''}"
+        )
+
+
+def hyperparameters(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, agent
+) -> dict:
+    """The hyperparameter flags' values, by attribute name, the agent's where a flag was left out;
+    refused in one line where they clash."""
+    for name in HYPERPARAMETERS:
+        if getattr(args, name) is None:
+            setattr(args, name, getattr(agent, name))
     if args.mini_batch_size >= args.replay_memory_size:
         parser.error(
             "argument --mini-batch-size: must be smaller than"
@@ -106,10 +131,7 @@ def parse_args(argv=None, agent=None) -> argparse.Namespace:
         description="Train a Deep Q-network on CliffWalking, save it, and test it."
     )
     parser.add_argument(
-        "--episodes",
-        type=whole_number(1),
-        default=3000,
-        help="training episodes that learn (default 3000)",
+        "--episodes", type=whole_number(1), help="training episodes that learn (default 3000)"
     )
     parser.add_argument(
         "--test-episodes", type=whole_number(1), default=100, help="test episodes (default 100)"
@@ -125,11 +147,15 @@ def parse_args(argv=None, agent=None) -> argparse.Namespace:
         help=f"model file that training writes and the test reads (default {MODEL_FILE})",
     )
     parser.add_argument(
-        "--test-only", action="store_true", help="skip training and test the saved model"
+        "--test-only",
+        action="store_true",
+        help="skip training and test the saved model (the flags that only change training are"
+        " refused)",
     )
     parser.add_argument(
         "--save-last",
         action="store_true",
+        default=None,  # None: not given (refuse_training_flags)
         help="save the network as it is after the last episode, as the article does"
         " (default: the best one seen)",
     )
@@ -149,7 +175,10 @@ def parse_args(argv=None, agent=None) -> argparse.Namespace:
     )
     add_hyperparameter_flags(parser, agent)
     args = parser.parse_args(argv)
-    args.hyperparameters = hyperparameters(parser, args)
+    refuse_training_flags(parser, args)
+    args.episodes = 3000 if args.episodes is None else args.episodes
+    args.save_last = bool(args.save_last)
+    args.hyperparameters = hyperparameters(parser, args, agent)
     args.plots = picture_folder(args)
     return args
 
@@ -160,7 +189,7 @@ def add_picture_flags(parser: argparse.ArgumentParser) -> None:
         "--plots",
         default=".",
         metavar="DIR",
-        help="folder for the pictures of the run (default: here)",
+        help="folder for the pictures of the run, made if missing (default: here)",
     )
     parser.add_argument("--no-plots", action="store_true", help="write no pictures")
 
@@ -181,10 +210,18 @@ def resolve_render_mode(choice: str) -> str | None:
 
 
 def check_writable_folder(path, what: str) -> None:
-    """Refuse a destination folder that is missing or read-only, before any work starts."""
+    """Refuse a destination folder that is missing or read-only, before any work starts; the
+    pictures' folder (--plots DIR) is made when missing, as --model makes its file."""
     if what == "model file" and Path(path).is_dir():
         raise UserError(f"model file '{path}' is a folder: point --model at a .pt file")
     folder = Path(path).resolve().parent if what == "model file" else Path(path).resolve()
+    if what == "pictures" and not folder.is_dir():
+        try:
+            folder.mkdir(parents=True)
+        except OSError as error:  # a file of that name, a read-only parent ...
+            raise UserError(
+                f"could not make folder '{folder}' for the pictures: {error.strerror}"
+            ) from None
     if not folder.is_dir():
         raise UserError(
             f"folder '{folder}' for the {what} does not exist: create it or choose another path"

@@ -5,6 +5,7 @@ import pickletools
 import re
 import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 
 import torch
@@ -44,6 +45,12 @@ def load_model(path, num_states: int, num_actions: int) -> DQN:
             state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises RuntimeError, EOFError, KeyError, UnpicklingError ...
         # what torch refused: "Unsupported global" (torch 2.4 on), "Unsupported class" (before)
+        if _pickled_network(path):
+            raise ModelFileError(
+                f"model file '{path}' holds a whole pickled network (torch.save(model, ...)),"
+                " which would run code when loaded: save just its weights, as the article does,"
+                f" with torch.save(model.state_dict(), '{path}'), or {retrain}"
+            ) from None
         if re.search("Unsupported (global|class)", str(error)) or _pickle_calls_code(path):
             raise ModelFileError(
                 f"model file '{path}' was refused:"
@@ -104,6 +111,17 @@ def _pickle_calls_code(path: Path) -> bool:
     except Exception:  # not a pickle at all
         return False
     return whole and bool(names & {"GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ"})
+
+
+def _pickled_network(path: Path) -> bool:
+    """Whether a torch.save file holds a whole network, as ``torch.save(model, path)`` writes it:
+    its pickle names torch's layer classes. Read, never run."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            pickles = [name for name in archive.namelist() if name.endswith("data.pkl")]
+            return any(b"torch.nn.modules." in archive.read(name) for name in pickles)
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def _describe(shapes: dict | None) -> str:

@@ -14,6 +14,53 @@ from ours.results import TestResult, TrainingResult, how_good
 from ours.settings import describe_settings
 
 
+WIDTH = 80  # columns: the narrowest terminal a learner has (tmux, a split screen, a laptop's half)
+STRONG_BREAKS, WEAK_BREAKS = (". ", "; ", ": "), (", ",)
+
+
+def fit(text: str) -> str:
+    """``text`` with each line broken to fit in WIDTH columns, the rest going on two columns in.
+
+    A line breaks after a sentence, a semicolon or a colon where one comes late enough, else after a
+    comma, else at a space; never inside parentheses while another way is left, so that "(row,
+    column)" and "(exact, over every slip)" stay whole. A word longer than a line (a long path)
+    stays whole too. The same text gives the same lines on every terminal: a run's output repeats.
+    """
+    lines = []
+    for line in text.splitlines() or [""]:
+        while len(line) > WIDTH:
+            cut = _break(line)
+            if cut is None:
+                break
+            lines.append(line[:cut].rstrip())
+            line = "  " + line[cut:].lstrip()
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _break(line: str) -> int | None:
+    """Where ``line`` (longer than WIDTH) breaks best: the index the next line starts from."""
+    depth, spaces, weak, strong = 0, [], [], []
+    for index, character in enumerate(line[: WIDTH + 1]):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if character != " " or index == 0 or line[index - 1] == " ":
+            continue
+        spaces.append((depth > 0, index))
+        pair = line[index - 1 : index + 1]
+        if depth == 0 and index >= WIDTH // 2:
+            (strong if pair in STRONG_BREAKS else weak if pair in WEAK_BREAKS else []).append(index)
+    if strong or weak:
+        return (strong or weak)[-1]
+    outside = [index for inside, index in spaces if not inside]
+    anywhere = [index for _, index in spaces]
+    return (outside or anywhere or [None])[-1]
+
+
+def say(text: str) -> None:
+    """Print ``text`` on stdout, fitted to WIDTH columns."""
+    print(fit(text))
+
+
 def report_error(message: str) -> None:
     """A problem, in the one line the command line gives it (ours/command_line.py), on stderr."""
     print(message, file=sys.stderr)
@@ -25,7 +72,7 @@ def report_saved(result: TrainingResult) -> None:
     where = f"Saved to {result.model_file}" if result.model_file else "Kept (model_file is None)"
     best = how_good(environment, result.best_measure) if result.best_episode else None
     if not result.save_last:
-        print(f"{where} the network as of episode {result.best_episode}: {best}.")
+        say(f"{where} the network as of episode {result.best_episode}: {best}.")
         return
     if result.learned:
         last = how_good(environment, result.measures[-1])
@@ -36,7 +83,7 @@ def report_saved(result: TrainingResult) -> None:
         if result.best_episode
         else f"No network walked from start to goal in {result.played} episodes."
     )
-    print(
+    say(
         f"{where} the network after the last episode (--save-last, as the"
         f" article does): {last}. {best_seen}"
     )
@@ -45,8 +92,22 @@ def report_saved(result: TrainingResult) -> None:
 def report_training(result: TrainingResult, folder: Path | None) -> None:
     """The summary of a training run, failed or not, with the values it used, and its pictures
     (none when ``folder`` is None)."""
-    print(f"Trained with {describe_settings(result.settings)}.\n{result.played_line()}.")
+    say(f"Trained with {describe_settings(result.settings)}.")
+    report_played(result)
+    if folder:
+        from ours import pictures
+
+        # an earlier run's test pictures, of another network: this run's test draws them again,
+        # and a failed run has none to draw
+        removed = pictures.remove(["test"], folder)
+        if removed and result.state_to_save is None:
+            say(f"Removed an earlier test's pictures: {', '.join(map(str, removed))}")
     report_pictures("training", result, folder)
+
+
+def report_played(result, seconds: float | None = None) -> None:
+    """How many episodes a run played (in how many seconds), and how many learned."""
+    say(f"{result.played_line(seconds)}.")
 
 
 def report_pictures(kind: str, result, folder: Path | None) -> None:
@@ -56,7 +117,7 @@ def report_pictures(kind: str, result, folder: Path | None) -> None:
         from ours import pictures
 
         for name, path in pictures.draw(kind, result, folder):
-            print(f"{name}: {path}")
+            say(f"{name}: {path}")
 
 
 def report_test(
@@ -73,15 +134,15 @@ def report_test(
     if environment.slippery:
         report_slippery_test(result, episode)
     elif episode.reached_goal:
-        print(
+        say(
             f"Path walked: {len(episode.actions)} steps"
             f" (the optimal path takes {environment.optimal_path_length})"
         )
     else:
-        print(f"Path walked: {len(episode.actions)} steps, {episode.ending}")
+        say(f"Path walked: {len(episode.actions)} steps, {episode.ending}")
 
     largest_error, agreement, disagreeing = compare_with_optimum(result.q_values, environment)
-    print(
+    say(
         "Against the exact optimum Q*"
         f" (value iteration{', over every slip' if environment.slippery else ''}):"
         f" greedy action optimal in {agreement:.0%} of the"
@@ -90,13 +151,13 @@ def report_test(
     )
     if disagreeing:
         cells = ", ".join(str(environment.grid_cell(state)) for state in disagreeing)
-        print(f"Cells (row, column) where the greedy action is not optimal: {cells}")
+        say(f"Cells (row, column) where the greedy action is not optimal: {cells}")
 
     if folder:
         from ours import pictures as drawing
 
         written = drawing.draw(pictures, result, folder)
-        print(f"Pictures: {', '.join(str(path) for _, path in written)}")
+        say(f"Pictures: {', '.join(str(path) for _, path in written)}")
 
 
 def report_slippery_test(result: TestResult, episode) -> None:
@@ -104,17 +165,17 @@ def report_slippery_test(result: TestResult, episode) -> None:
     exactly, over every slip, within the test's step limit."""
     environment = result.environment
     shown = "reached the goal" if episode.reached_goal else "did not reach the goal"
-    print(f"Episode shown: {len(episode.actions)} steps, {shown}")
+    say(f"Episode shown: {len(episode.actions)} steps, {shown}")
     limit = result.step_limit
     greedy, optimal = result.q_values.argmax(axis=1), environment.q_star.argmax(axis=1)
-    print(
+    say(
         f"Exact, over every slip, within the test's {limit} steps:"
         " this greedy policy reaches the goal with probability"
         f" {success_within(environment, greedy, limit):.1%},"
         f" the optimal policy with {success_within(environment, optimal, limit):.1%}"
     )
     value = policy_values(environment.outcomes, environment.discount_factor, greedy)
-    print(
+    say(
         f"With gamma {environment.discount_factor:g},"
         f" {how_good(environment, value[environment.start_state])}"
     )

@@ -164,6 +164,15 @@ class TrainingHistory:
         return result
 
 
+# The look of both bars, train's and test's: the label, a bar of fixed width, the count and the
+# time, then what a bar adds after a comma (``postfix``: epsilon and the goals), within 80 columns:
+# "Training  27%|██▋       | 805/3000 [00:01<00:05], epsilon 0.73, goals 7"
+# "Test     100%|██████████| 100/100 [00:00<00:00]"
+BAR_FORMAT = (
+    "{desc:<8}{percentage:4.0f}%|{bar:10}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}"
+)
+
+
 class TrainingProgress(tqdm):
     """The article's ``for i in tqdm(range(episodes))``, where ``episodes`` counts the episodes that
     learn: iterating gives the number ``i`` of the learning episodes so far, once per episode
@@ -171,29 +180,25 @@ class TrainingProgress(tqdm):
     array ``rewards_per_episode`` has a slot per learning episode). It stops once ``episodes``
     episodes have learned, or after ``MAX_EXPLORING_EPISODES`` without a goal.
 
-    The bar counts the learning episodes, with epsilon and the goals so far written before it, so
-    that an 80-column terminal shows them; while exploring it counts the episodes explored. Ctrl-C
-    inside the ``with`` block becomes TrainingInterrupted.
+    The bar counts the learning episodes, with epsilon and the goals so far after it; while
+    exploring it counts the episodes explored. Ctrl-C inside the ``with`` block becomes
+    TrainingInterrupted.
     """
-
-    BAR_FORMAT = (
-        "Training {percentage:3.0f}% {n_fmt}/{total_fmt}, {figures} |{bar}| {elapsed}<{remaining}"
-    )
 
     def __init__(self, episodes: int, history: TrainingHistory, **options):
         self.history = history
-        super().__init__(total=episodes, bar_format=self.BAR_FORMAT, **options)
+        super().__init__(total=episodes, desc="Training", bar_format=BAR_FORMAT, **options)
         self.episodes, self.learned = episodes, 0  # tqdm stops counting when it is disabled
 
     @property
     def format_dict(self):
-        return {**super().format_dict, "figures": self.figures()}
+        return {**super().format_dict, "postfix": self.figures()}  # tqdm puts ", " before it
 
     def figures(self) -> str:
         epsilon_history, played = self.history.epsilon_history, self.history.rewards_per_episode
         if epsilon_history:
             return f"epsilon {epsilon_history[-1]:.2f}, goals {sum(played)}"
-        return f"exploring: episode {len(played)}, no goal yet"
+        return f"exploring: no goal in {len(played)} episodes"
 
     def __iter__(self):
         history = self.history

@@ -23,6 +23,12 @@ torch.set_num_threads(1)
 SHIPPED_MODEL = ROOT / "cliff_walking_dql.pt"
 
 
+def unwrapped(text: str) -> str:
+    """What a run printed, with each line that ours/reports.py broke at 80 columns (going on two
+    columns in) joined again."""
+    return text.replace("\n  ", " ")
+
+
 def run_headless(model, *flags) -> int:
     """``python cliff_walking_dqn.py --model MODEL --render none FLAGS``, in this process."""
     import cliff_walking_dqn

@@ -6,8 +6,8 @@ import sys
 import pytest
 
 import cliff_walking_dqn
-from ours import command_line
-from conftest import ROOT, SHIPPED_MODEL, run_headless
+from ours import command_line, reports
+from conftest import ROOT, SHIPPED_MODEL, run_headless, unwrapped
 
 
 def run(args, env):
@@ -106,18 +106,46 @@ def test_missing_model_file_is_refused_before_any_work(tmp_path, capsys):
     assert "--- Test ---" not in captured.out  # refused before the test began
 
 
-def test_seeded_run_prints_where_the_saved_network_comes_from(tmp_path, capsys):
-    model = tmp_path / "model.pt"
+def test_seeded_run_prints_where_the_saved_network_comes_from_in_80_columns(tmp_path, capsys):
+    model = "cliff_walking_dql.pt"  # the default, in the current folder (a temporary one)
     # --no-plots: the pictures' tests draw them
     code = run_headless(
         model, "--seed", "6", "--episodes", "500", "--test-episodes", "5", "--no-plots"
     )
-    out = capsys.readouterr().out
+    printed = capsys.readouterr().out
+    out = unwrapped(printed)
     assert code == 0
     assert "--- Training --- (seed 6: the same seed repeats this run)" in out
     assert "the network as of episode" in out and "13 steps (optimal)" in out
     assert "Success rate: 100.0 %" in out
-    assert model.stat().st_size > 0
+    assert (tmp_path / model).stat().st_size > 0
+    assert max(map(len, printed.splitlines())) <= 80, printed  # tmux, split screens
+    assert out != printed  # some lines were long: broken, and going on two columns in
+
+
+@pytest.mark.parametrize(
+    "flags, named",
+    [
+        (["--episodes", "10"], "--episodes only changes training"),
+        (["--learning-rate", "0.5"], "--learning-rate only changes training"),
+        (["--save-last", "--max-episode-steps", "50"], "--save-last, --max-episode-steps only"),
+    ],
+)
+def test_test_only_refuses_the_flags_only_training_uses(flags, named, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cliff_walking_dqn.main(["--test-only", "--model", str(SHIPPED_MODEL), *flags])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and named in error and "--test-only skips" in error
+    assert ("--test-episodes N" in error) == ("--episodes" in flags)
+
+
+def test_test_only_takes_the_discount_factor_of_the_q_star_it_compares_with(capsys):
+    flags = ["--test-only", "--test-episodes", "1", "--render", "none", "--no-plots"]
+    gamma = ["--discount-factor", "0.99", "--model", str(SHIPPED_MODEL)]
+    assert cliff_walking_dqn.main([*flags, *gamma]) == 0
+    out = unwrapped(capsys.readouterr().out)
+    assert "largest |Q - Q*| = 0.080" not in out  # seed 0's network, against gamma 0.99's Q*
 
 
 def test_a_run_that_finds_no_path_says_so_and_keeps_the_old_model(tmp_path, capsys):
@@ -129,3 +157,23 @@ def test_a_run_that_finds_no_path_says_so_and_keeps_the_old_model(tmp_path, caps
     assert error.startswith("Training failed: no network walked from start to goal")
     assert "left unchanged" in error
     assert model.read_bytes() == SHIPPED_MODEL.read_bytes()
+
+
+def test_long_lines_break_where_they_read_best_within_80_columns():
+    fit = reports.fit
+    q_star = (
+        "Against the exact optimum Q* (value iteration, over every slip): greedy action optimal"
+        " in 84% of the 37 cells the agent can stand on; largest |Q - Q*| = 0.384"
+    )
+    assert fit(q_star).splitlines() == [  # after the colon, then the semicolon
+        "Against the exact optimum Q* (value iteration, over every slip):",
+        "  greedy action optimal in 84% of the 37 cells the agent can stand on;",
+        "  largest |Q - Q*| = 0.384",
+    ]
+    cells = "Cells where it is not: " + ", ".join(f"({row}, {row + 10})" for row in range(12))
+    assert all(  # after a comma between cells, never inside one
+        line.rstrip(",").endswith(")") and len(line) <= 80 for line in fit(cells).splitlines()
+    )
+    path = "Pictures: /a/" + "very_" * 20 + "long/folder/policy.png"
+    assert fit(path).splitlines() == ["Pictures:", "  " + path[10:]]  # a long path stays whole
+    assert fit("short\n\nlines") == "short\n\nlines"

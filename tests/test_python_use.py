@@ -9,7 +9,7 @@ import pytest
 
 import cliff_walking_dqn
 from cliff_walking_dqn import CliffWalkingDQN
-from conftest import SHIPPED_MODEL
+from conftest import SHIPPED_MODEL, unwrapped
 from ours import pictures, results, training
 from ours.model_file import MODEL_FILE
 from ours.episode_replay import play_episode
@@ -72,7 +72,8 @@ def test_save_last_saves_the_last_network_even_when_none_walks(tmp_path, capsys,
     )
     flags = ["--seed", "0", "--episodes", "1", "--save-last", "--model", str(model)]
     code = cliff_walking_dqn.main([*flags, "--render", "ansi", "--test-episodes", "2"])
-    out = capsys.readouterr().out
+    printed = capsys.readouterr().out
+    out = unwrapped(printed)
     assert code == 0 and model.stat().st_size > 0
     assert (
         f"Saved to {model} the network after the last episode (--save-last, as the article does):"
@@ -82,6 +83,10 @@ def test_save_last_saves_the_last_network_even_when_none_walks(tmp_path, capsys,
     limit = CliffWalkingDQN().test_max_steps + 1
     assert f"Path walked: {limit} steps, goal not reached in the test's {limit} steps" in out
     assert f"step {limit} of {limit}: " in out  # the text replay's last step ...
+    # ... after its first and last 7 grids only: 14 of 52, not 300 lines
+    grids = [line for line in printed.splitlines() if line.startswith(("start", "step "))]
+    assert len(grids) == 14 and grids[6].startswith("step 6 ") and grids[7].startswith("step 45 ")
+    assert "\n... steps 7 to 44 left out ...\n" in printed and len(printed.splitlines()) < 110
     assert gif_captions[-1].startswith(f"step {limit} of {limit}: ")  # ... and the GIF's
     assert gif_captions[-1].endswith(f", goal not reached in the test's {limit} steps")
 
@@ -104,6 +109,9 @@ class History:
         self.rewards_per_episode.append(0)
 
 
+BAR = r"\|[^|]{10}\| \d+/\d+ \[\d\d:\d\d<(\d\d:\d\d|\?)\]"  # the bar of fixed width, count, time
+
+
 def test_the_bar_counts_the_learning_episodes_and_shows_epsilon_and_goals_at_80_columns():
     terminal, history = io.StringIO(), History()
     progress = training.TrainingProgress(
@@ -115,7 +123,8 @@ def test_the_bar_counts_the_learning_episodes_and_shows_epsilon_and_goals_at_80_
         for _ in range(347):  # exploring: every episode is number 0, and is counted as it ends
             numbers.append(next(episodes))
         next(episodes)
-        assert drawn(terminal).startswith("Training   0% 0/3000, exploring: episode 347, no goal")
+        line = drawn(terminal)
+        assert re.fullmatch(f"Training   0%{BAR}, exploring: no goal in 347 episodes", line)
         assert numbers == [0] * 347
         history.rewards_per_episode[-1] = 1  # the first goal: learning starts, the bar says so
         for goals in range(1004):
@@ -123,9 +132,22 @@ def test_the_bar_counts_the_learning_episodes_and_shows_epsilon_and_goals_at_80_
             numbers.append(next(episodes))
             history.rewards_per_episode[-1] = goals % 2
         line, goals = drawn(terminal), sum(history.rewards_per_episode[:-1])  # the last: not over
-        assert line.startswith(f"Training  33% 1004/3000, epsilon 0.67, goals {goals} |")
-        assert len(line) <= 80 and re.search(r"\|[^|]+\| \d\d:\d\d<\d\d:\d\d$", line)
+        assert re.fullmatch(f"Training  33%{BAR}, epsilon 0.67, goals {goals}", line)
+        assert len(line) <= 80 and "1004/3000" in line
     assert numbers[347:] == list(range(1, 1005))  # then each learning episode its own number
+
+
+def test_the_test_bar_looks_like_the_training_bar(monkeypatch):
+    """The article's tqdm in test, drawn as the training bar is (the suite turns bars off: here
+    one is drawn into a string)."""
+    terminal, real_tqdm = io.StringIO(), cliff_walking_dqn.tqdm
+
+    def drawing(*args, **kwargs):
+        return real_tqdm(*args, **kwargs, file=terminal, ncols=80, disable=False)
+
+    monkeypatch.setattr(cliff_walking_dqn, "tqdm", drawing)
+    CliffWalkingDQN(model_file=SHIPPED_MODEL).test(5)
+    assert re.fullmatch(f"Test     100%{BAR}", drawn(terminal))
 
 
 def drawn(terminal: io.StringIO) -> str:

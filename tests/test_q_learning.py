@@ -8,7 +8,7 @@ import pytest
 
 import q_learning
 from cliff_walking_dqn import CliffWalkingDQN
-from conftest import ROOT
+from conftest import ROOT, unwrapped
 from ours.exact_optimum import greedy_walk
 from ours.results import TrainingFailed
 
@@ -106,7 +106,7 @@ def test_python_q_learning_py_runs_end_to_end(headless_env, tmp_path):
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    lines = unwrapped(done.stdout).splitlines()
     assert lines[0] == "Seed 0 (repeat this run with --seed 0)"
     assert lines[2].startswith("Played ") and lines[2].endswith("; 50 episodes learned.")
     assert lines[4].startswith("Success rate: ") and lines[5].startswith("Path: up")
@@ -116,13 +116,14 @@ def test_python_q_learning_py_runs_end_to_end(headless_env, tmp_path):
     assert done.stderr == ""
 
 
-def test_no_plots_draws_nothing_and_a_missing_plots_folder_is_refused(tmp_path, capsys):
+def test_no_plots_draws_nothing_and_a_plots_folder_in_the_way_is_refused(tmp_path, capsys):
     flags = ["--seed", "0", "--episodes", "50", "--lr", "1"]
     assert q_learning.main([*flags, "--no-plots"]) == 0
     assert "Pictures:" not in capsys.readouterr().out and list(tmp_path.iterdir()) == []
-    assert q_learning.main([*flags, "--plots", str(tmp_path / "missing")]) == 2
+    (tmp_path / "a file").write_text("in the way")
+    assert q_learning.main([*flags, "--plots", str(tmp_path / "a file" / "pictures")]) == 2
     captured = capsys.readouterr()
-    assert captured.err.count("\n") == 1 and str(tmp_path / "missing") in captured.err
+    assert captured.err.count("\n") == 1 and str(tmp_path / "a file") in captured.err
     assert "--- Training ---" not in captured.out  # refused before any work
 
 

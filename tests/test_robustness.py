@@ -72,6 +72,8 @@ def write_bad_model(kind, path, marker):
         torch.save(state, path)
     elif kind == "a tensor, not a state_dict":
         torch.save(torch.zeros(3), path)
+    elif kind == "a whole network":  # as many tutorials save one
+        torch.save(DQN(48, 4), path)
 
 
 BAD_MODELS = {
@@ -87,6 +89,7 @@ BAD_MODELS = {
     "extra key": "holds a different network",
     "missing key": "holds a different network",
     "a tensor, not a state_dict": "holds a different network",
+    "a whole network": "a whole pickled network (torch.save(model, ...)), which would run code",
 }
 
 
@@ -107,6 +110,13 @@ def test_a_bad_model_file_is_refused_in_one_line(kind, tmp_path, capsys):
     assert "--- Test ---" not in captured.out
     assert model.read_bytes() == before
     assert not marker.exists()  # the payload did not run
+
+
+def test_a_whole_network_is_refused_with_how_to_save_its_weights(tmp_path, capsys):
+    model = tmp_path / "whole.pt"
+    write_bad_model("a whole network", model, None)
+    assert cliff_walking_dqn.main(["--test-only", "--model", str(model), "--no-plots"]) == 2
+    assert f"with torch.save(model.state_dict(), '{model}')" in capsys.readouterr().err
 
 
 def test_the_code_running_payload_is_live(tmp_path):
@@ -167,10 +177,21 @@ def test_a_read_only_model_folder_is_refused_before_training(
     assert str(tmp_path) in error and "not writable" in error
 
 
-def test_a_missing_plots_folder_is_refused_before_any_work(tmp_path, capsys, no_training):
-    folder = tmp_path / "pictures"
+def test_a_missing_plots_folder_is_made_before_any_work(tmp_path, no_training):
+    folder = tmp_path / "pictures" / "run 1"
+    with pytest.raises(AssertionError, match="training started"):
+        cliff_walking_dqn.main(["--plots", str(folder), "--model", str(tmp_path / "m.pt")])
+    assert folder.is_dir()
+
+
+def test_a_file_where_the_plots_folder_goes_is_refused_before_any_work(
+    tmp_path, capsys, no_training
+):
+    (tmp_path / "notes").write_text("a file, not a folder")
+    folder = tmp_path / "notes" / "pictures"
     assert cliff_walking_dqn.main(["--plots", str(folder), "--model", str(tmp_path / "m.pt")]) == 2
-    assert str(folder) in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith(f"error: could not make folder '{folder}'")
 
 
 @pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
