@@ -51,7 +51,7 @@ for kind, entries in pictures.PICTURES.items():
         for name, file_name, draw in entries
     ]
 # the test episode's frames, which write_test_gif renders: a part of their own
-plots.show_episode = timed(plots.show_episode, "test episode frames")
+pictures.show_episode = timed(pictures.show_episode, "test episode frames")
 with contextlib.redirect_stdout(io.StringIO()):
     status = cliff_walking_dqn.main({args!r})
 if "write_test_gif" in seconds:  # its frames counted once, on their own
