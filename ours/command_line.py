@@ -215,6 +215,8 @@ def check_writable_folder(path, what: str) -> None:
     if what == "model file" and Path(path).is_dir():
         raise UserError(f"model file '{path}' is a folder: point --model at a .pt file")
     folder = Path(path).resolve().parent if what == "model file" else Path(path).resolve()
+    if what == "pictures" and folder.exists() and not folder.is_dir():
+        raise UserError(f"'{folder}' for the pictures is a file, not a folder: choose another path")
     if what == "pictures" and not folder.is_dir():
         try:
             folder.mkdir(parents=True)

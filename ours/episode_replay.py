@@ -168,11 +168,9 @@ def _show_in_window(episode: Episode, environment, reset_seed: int, hold_seconds
             window.blit(pygame.image.frombytes(image.tobytes(), image.size, "RGB"), (0, 0))
             pygame.display.flip()
             if _window_closed():
-                where = "at the start" if step == 0 else f"at step {step}"
-                print(
-                    f"Window closed {where} of {len(episode.actions)}"
-                    " (the lines below are about the whole episode)"
-                )
+                steps = len(episode.actions)
+                where = f"at step {step} of {steps}" if step else f"before step 1 of {steps}"
+                print(f"Window closed {where} (the lines below are about the whole episode)")
                 return []
             clock.tick(fps)  # waits until the frame has shown 1 / fps seconds
         _hold_last_frame(hold_seconds)
