@@ -1,8 +1,9 @@
 """The pictures a run draws: each one's drawing function, and the lists of which a run draws.
 
 A picture is a function of a result and a path. ``PICTURES`` lists them, each as (what the run
-calls it, its file name, its function): adding a picture is one function here and one entry in a
-list. The reports print where each went; benchmarks/time_pictures.py times them. The grids, scales,
+calls it, its file name, its function); ``{stem}`` in a name is the environment's file stem,
+cliff_walking for the article's. Adding a picture is one function here and one entry in a list.
+The reports print where each went; benchmarks/time_pictures.py times them. The grids, scales,
 legend and GIF writer they share are ours/plots.py's; the learning animation is ours/animation.py.
 Each layout is fixed rather than computed by matplotlib's layout engines: that brings the pictures
 of a run from about 2 s to under 1 s (benchmarks/time_pictures.py).
@@ -35,7 +36,7 @@ def plot_training(result, path: Path) -> None:
     """Per episode of a ``TrainingResult``: goal-reached rate, episode length and greedy walk,
     epsilon, loss; the values the run used under the title."""
     environment, settings = result.environment, describe_settings(result.settings)
-    slippery = environment.slippery
+    scored = environment.measure != "walk"  # a value or objective against its ceiling, not a walk
     episodes = np.arange(1, result.played + 1)
     walk_length = result.per_episode(result.measures)
     learned = ~np.isnan(result.per_episode(result.loss_history))
@@ -61,17 +62,21 @@ def plot_training(result, path: Path) -> None:
         color="tab:green",
         label=f"goal reached (moving average of {MOVING_AVERAGE_EPISODES} episodes)",
     )
-    # slippery: each optimize step's greedy policy, valued exactly against V*
-    if slippery:
+    # each optimize step's greedy policy, valued exactly against the best any policy can do
+    if scored:
+        exact = {
+            "value": f"greedy policy's exact value from the start / V* ({environment.ceiling:.3g})",
+            "objective": f"greedy policy's exact score / the best ({environment.ceiling:.3g})",
+        }
         goal_axes.plot(
             episodes[learned],
-            result.per_episode(result.measures)[learned] / environment.v_star,
+            result.per_episode(result.measures)[learned] / environment.ceiling,
             ".",
             markersize=2,
             color="tab:blue",
-            label=f"greedy policy's exact value from the start / V* ({environment.v_star:.3g})",
+            label=exact[environment.measure],
         )
-    goal_axes.set_ylabel("rate; value / V*" if slippery else "goal-reached rate")
+    goal_axes.set_ylabel("rate; value / V*" if scored else "goal-reached rate")
     goal_axes.set_ylim(-0.02, 1.02)
 
     steps_axes.plot(
@@ -83,7 +88,7 @@ def plot_training(result, path: Path) -> None:
         label="steps in the episode (exploring included)",
     )
     walk = np.where(np.isinf(walk_length), np.nan, walk_length)
-    if not slippery:  # the greedy walk repeats itself only on the deterministic grid
+    if not scored:  # the greedy walk repeats itself only on the deterministic grid
         steps_axes.plot(
             episodes[learned],
             walk[learned],
@@ -187,7 +192,7 @@ def plot_policy(result, path: Path) -> None:
         f" {len(standable)} cells, largest |Q - Q*| = {largest_error:.3f}",
         fontweight="bold",
     )
-    plots.grid_legend(figure)
+    plots.grid_legend(figure, environment)
     figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
 
 
@@ -221,12 +226,12 @@ def write_test_gif(result, path: Path, hold_seconds: float = 1.0) -> None:
 LEARNING_ANIMATION = animation.write_learning_animation
 PICTURES = {
     "training": [  # from the network's TrainingResult
-        ("Training curves", "cliff_walking_dqn_training.png", plot_training),
-        ("Learning animation", "cliff_walking_dqn_learning.gif", LEARNING_ANIMATION),
+        ("Training curves", "{stem}_dqn_training.png", plot_training),
+        ("Learning animation", "{stem}_dqn_learning.gif", LEARNING_ANIMATION),
     ],
     "test": [  # from a TestResult
-        ("Policy", "cliff_walking_dqn_policy.png", plot_policy),
-        ("Test episode", "cliff_walking_dqn_test.gif", write_test_gif),
+        ("Policy", "{stem}_dqn_policy.png", plot_policy),
+        ("Test episode", "{stem}_dqn_test.gif", write_test_gif),
     ],
     "q_matrix": [  # q_learning.py's, from its QLearningResult
         ("Learning animation", "cliff_walking_q_matrix_learning.gif", LEARNING_ANIMATION),
@@ -236,6 +241,11 @@ PICTURES = {
         ("Test episode", "q_learning_test.gif", write_test_gif),
     ],
 }
+
+
+def file_names(kind: str, environment) -> dict[str, str]:
+    """The file of each picture of ``PICTURES[kind]`` for a run on ``environment``, by its name."""
+    return {name: file.format(stem=environment.file_stem) for name, file, _ in PICTURES[kind]}
 
 
 def draw(kind: str, result, folder: Path) -> list[tuple[str, Path]]:
@@ -252,8 +262,9 @@ def draw(kind: str, result, folder: Path) -> list[tuple[str, Path]]:
     """
     written = []
     with _collector_paused():
-        for name, file_name, draw_picture in PICTURES[kind]:
-            path = folder / file_name
+        files = file_names(kind, result.environment)
+        for name, _, draw_picture in PICTURES[kind]:
+            path = folder / files[name]
             if draw_picture(result, path) is not False:
                 written.append((name, path))
     return written

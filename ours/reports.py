@@ -70,8 +70,9 @@ def report_test(
     episode = play_episode(result)
     if render_mode is not None:
         show_episode(episode, render_mode, environment, result.seed)
-    if environment.slippery:
-        report_slippery_test(result, episode)
+    if environment.optimal_path_length is None:  # moves slip, or episodes start anywhere
+        shown = "reached the goal" if episode.reached_goal else "did not reach the goal"
+        print(f"Episode shown: {len(episode.actions)} steps, {shown}")
     elif episode.reached_goal:
         print(
             f"Path walked: {len(episode.actions)} steps"
@@ -79,16 +80,25 @@ def report_test(
         )
     else:
         print(f"Path walked: {len(episode.actions)} steps, {episode.ending}")
+    if environment.measure == "value":
+        report_slippery_test(result)
+    elif environment.measure == "objective":
+        threshold = environment.reward_threshold
+        print(
+            f"Exact: {how_good(environment, environment.objective(result.greedy_actions))};"
+            f" the registry calls {threshold:g} solved"
+        )
 
     largest_error, agreement, disagreeing = compare_with_optimum(result.q_values, environment)
+    where = "cells the agent can stand on" if environment.shape else "states the agent can be in"
     print(
         "Against the exact optimum Q*"
         f" (value iteration{', over every slip' if environment.slippery else ''}):"
         f" greedy action optimal in {agreement:.0%} of the"
-        f" {len(environment.standable_states)} cells the agent can stand on;"
+        f" {len(environment.standable_states)} {where};"
         f" largest |Q - Q*| = {largest_error:.3f}"
     )
-    if disagreeing:
+    if disagreeing and environment.shape:
         cells = ", ".join(str(environment.grid_cell(state)) for state in disagreeing)
         print(f"Cells (row, column) where the greedy action is not optimal: {cells}")
 
@@ -99,12 +109,10 @@ def report_test(
         print(f"Pictures: {', '.join(str(path) for _, path in written)}")
 
 
-def report_slippery_test(result: TestResult, episode) -> None:
-    """Where moves slip: the episode shown, and what the greedy policy and the optimal one do
-    exactly, over every slip, within the test's step limit."""
+def report_slippery_test(result: TestResult) -> None:
+    """Where moves slip on the cliff: what the greedy policy and the optimal one do exactly, over
+    every slip, within the test's step limit, and the greedy policy's value."""
     environment = result.environment
-    shown = "reached the goal" if episode.reached_goal else "did not reach the goal"
-    print(f"Episode shown: {len(episode.actions)} steps, {shown}")
     limit = result.step_limit
     greedy, optimal = result.q_values.argmax(axis=1), environment.q_star.argmax(axis=1)
     print(

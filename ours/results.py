@@ -13,9 +13,21 @@ from ours.speed import q_values_of
 
 
 def how_good(environment, measure: float | None) -> str:
-    """A network's measure in words: its greedy walk's steps (inf: it does not reach the goal), or
-    where moves slip its greedy policy's exact value from the start, against V*."""
-    if environment.slippery:
+    """A network's measure (``Environment.measure``) in words: its greedy walk's steps (inf: it does
+    not reach the goal); or where moves slip, its greedy policy's exact value from the start,
+    against V*; or the registry's objective, exactly, against the best any policy can do."""
+    if environment.measure == "objective":
+        best, ending = environment.best_objective, f"within {environment.horizon} steps (exact)"
+        if environment.name.startswith("Taxi"):
+            return (
+                f"its greedy policy's mean return over the {np.count_nonzero(environment.starts)}"
+                f" starts is {measure:.4g} {ending}; the best any policy can do: {best:.4g}"
+            )
+        return (
+            f"its greedy policy reaches the goal with probability {measure:.3f} {ending}; the best"
+            f" any policy can do: {best:.3f}"
+        )
+    if environment.measure == "value":
         v_star = environment.v_star
         return (
             f"its greedy policy is worth {measure:.4g} from the start,"
