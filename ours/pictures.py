@@ -162,7 +162,10 @@ def training_marks(result) -> list[tuple[int, str, str, str]]:
 def plot_policy(result, path: Path) -> None:
     """A ``TestResult``'s greedy policy and state values above the exact ones, disagreements
     marked: the learner's (the network, or q_learning.py's Q matrix: ``result.learner``) Q-values
-    and Q* over every slip where moves slip (the titles say so)."""
+    and Q* over every slip where moves slip (the titles say so). Taxi, whose states are not a
+    grid's cells, gets its own view (``plot_taxi_policy``)."""
+    if result.environment.shape is None:
+        return plot_taxi_policy(result, path)
     environment, q_values = result.environment, result.q_values
     largest_error, agreement, disagreeing = compare_with_optimum(q_values, environment)
     standable, q_star = environment.standable_states, environment.q_star
@@ -193,6 +196,73 @@ def plot_policy(result, path: Path) -> None:
         fontweight="bold",
     )
     plots.grid_legend(figure, environment)
+    figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
+
+
+TAXI_SHOWN = (2, 1)  # the passenger waits at Y (bottom left), the destination is G (top right)
+TAXI_MOVES = {0: (0, 1), 1: (0, -1), 2: (1, 0), 3: (-1, 0)}  # south, north, east, west: dx, dy
+
+
+def plot_taxi_policy(result, path: Path) -> None:
+    """Taxi's policy in a picture: for one passenger and one destination (``TAXI_SHOWN``), the
+    5 x 5 town twice, the passenger waiting and the passenger aboard; in each cell the greedy
+    action where the taxi is (an arrow for a move, P for a pick-up, D for a drop-off) and its max Q
+    (colour); the learner's above, Q*'s below, a red frame where the learner's is not optimal."""
+    environment, unwrapped = result.environment, result.environment.unwrapped
+    waiting, destination = TAXI_SHOWN
+    phases = [("passenger waiting at", waiting), ("passenger aboard, for", 4)]
+    tables = [(result.learner, result.q_values), ("Exact optimum Q*", environment.q_star)]
+    states = [
+        [[unwrapped.encode(row, column, passenger, destination) for column in range(5)]
+         for row in range(5)]
+        for _, passenger in phases
+    ]
+    norm = plots.value_scale([q for _, q in tables], np.ravel(states))
+    figure = Figure(figsize=(9, 8.6))
+    figure.subplots_adjust(left=0.06, right=0.86, bottom=0.08, top=0.88, hspace=0.32, wspace=0.2)
+    names = "RGYB"
+    for row_of_axes, (learner, q_values) in zip(figure.subplots(2, 2), tables):
+        for axes, (phase, passenger), grid in zip(row_of_axes, phases, states):
+            grid = np.array(grid)
+            image = axes.imshow(q_values[grid].max(axis=2), cmap="viridis", norm=norm)
+            for (row, column), state in np.ndenumerate(grid):
+                action = int(q_values[state].argmax())
+                if action in TAXI_MOVES:
+                    dx, dy = TAXI_MOVES[action]
+                    axes.arrow(column - dx * 0.25, row - dy * 0.25, dx * 0.4, dy * 0.4,
+                               color="white", width=0.02, head_width=0.15, length_includes_head=True)
+                else:
+                    axes.text(column, row, "PD"[action - 4], ha="center", va="center",
+                              color="white", fontsize=12, fontweight="bold")
+                optimal = environment.q_star[state]
+                if optimal[action] < optimal.max() - 1e-9:
+                    axes.add_patch(plots.Rectangle((column - 0.46, row - 0.46), 0.92, 0.92,
+                                                   fill=False, edgecolor="red", linewidth=2.5))
+            for index, (row, column) in enumerate(unwrapped.locs):
+                axes.text(column - 0.42, row - 0.42, names[index], ha="left", va="top",
+                          fontsize=10, fontweight="bold", color="orange")
+            for row in range(5):  # the walls, read from the map: "|" between two columns
+                for column in range(4):
+                    if unwrapped.desc[row + 1, 2 * column + 2] == b"|":
+                        axes.plot([column + 0.5] * 2, [row - 0.5, row + 0.5], color="white",
+                                  linewidth=4)
+            where = names[waiting] if passenger != 4 else names[destination]
+            axes.set_title(f"{learner}: {phase} {where}", fontsize=10)
+            axes.set_xticks(range(5))
+            axes.set_yticks(range(5))
+    plots.value_colorbar(figure, image, cax=figure.add_axes((0.9, 0.2, 0.02, 0.6)))
+    largest_error, agreement, _ = compare_with_optimum(result.q_values, environment)
+    figure.suptitle(
+        f"Taxi, greedy action optimal in {agreement:.0%} of the"
+        f" {len(environment.standable_states)} states, largest |Q - Q*| = {largest_error:.3f}",
+        fontweight="bold",
+    )
+    figure.text(
+        0.5,
+        0.935,
+        "arrow: drive; P: pick up; D: drop off; white bar: a wall; red frame: not optimal",
+        ha="center",
+    )
     figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
 
 

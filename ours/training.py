@@ -108,11 +108,12 @@ class BestScoringNetwork(BestNetwork):
     after each optimize step."""
 
     def keep_if_best(self, greedy_actions: list[int], episode: int) -> None:
-        """Copy the policy network if its greedy policy scores at least as much as the best so far
-        (the latest wins a tie)."""
+        """Copy the policy network if its greedy policy scores at least as much as the best so far,
+        and more than nothing: it reaches the goal, or earns more than it costs (the latest wins a
+        tie)."""
         score = self.environment.objective(greedy_actions)
         self.measures.append(score)
-        if self.measure is None or score >= self.measure:
+        if score > 0 and (self.measure is None or score >= self.measure):
             self._keep(episode, score)
 
 
