@@ -229,15 +229,23 @@ def plot_taxi_policy(result, path: Path) -> None:
                 action = int(q_values[state].argmax())
                 if action in TAXI_MOVES:
                     dx, dy = TAXI_MOVES[action]
-                    axes.arrow(column - dx * 0.25, row - dy * 0.25, dx * 0.4, dy * 0.4,
-                               color="white", width=0.02, head_width=0.15, length_includes_head=True)
+                    axes.arrow(
+                        column - dx * 0.25, row - dy * 0.25, dx * 0.4, dy * 0.4, color="white",
+                        width=0.02, head_width=0.15, length_includes_head=True,
+                    )
                 else:
-                    axes.text(column, row, "PD"[action - 4], ha="center", va="center",
-                              color="white", fontsize=12, fontweight="bold")
+                    axes.text(
+                        column, row, "PD"[action - 4], ha="center", va="center", color="white",
+                        fontsize=12, fontweight="bold",
+                    )
                 optimal = environment.q_star[state]
                 if optimal[action] < optimal.max() - 1e-9:
-                    axes.add_patch(plots.Rectangle((column - 0.46, row - 0.46), 0.92, 0.92,
-                                                   fill=False, edgecolor="red", linewidth=2.5))
+                    axes.add_patch(
+                        plots.Rectangle(
+                            (column - 0.46, row - 0.46), 0.92, 0.92, fill=False, edgecolor="red",
+                            linewidth=2.5,
+                        )
+                    )
             for index, (row, column) in enumerate(unwrapped.locs):
                 axes.text(column - 0.42, row - 0.42, names[index], ha="left", va="top",
                           fontsize=10, fontweight="bold", color="orange")
