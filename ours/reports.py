@@ -2,11 +2,12 @@
 
 Every line a run prints after the article's own (``--- Training ---``, ``Success rate``, in
 cliff_walking_dqn.py) is printed here, but for the text replay of an episode
-(ours/episode_replay.py) and the set-up check's line (ours/packages.py). ``report_saved`` is called by ``train`` itself, the
-others by the scripts' ``main``. Each report reads a result (ours/results.py), which carries the
-environment it was played on and the settings it was trained with; the words a result also uses
-for its own summary (``played_line``, ``how_good``) are ours/results.py's. The pictures are drawn by
-ours/pictures.py, imported only when a run draws (matplotlib takes 0.3 s to import).
+(ours/episode_replay.py) and the set-up check's line (ours/packages.py). ``report_saved`` is called
+by ``train`` itself, the others by the scripts' ``main``. Each report reads a result
+(ours/results.py), which carries the environment it was played on and the settings it was trained
+with; the words a result also uses for its own summary (``played_line``, ``how_good``) are
+ours/results.py's. The pictures are drawn by ours/pictures.py, imported only when a run draws
+(matplotlib takes 0.3 s to import).
 """
 
 import sys
