@@ -43,7 +43,7 @@ def plot_training(result, path: Path) -> None:
     figure = Figure(figsize=(10, 10))
     figure.subplots_adjust(left=0.09, right=0.98, bottom=0.05, top=0.94, hspace=0.06)
     goal_axes, steps_axes, epsilon_axes, loss_axes = figure.subplots(4, 1, sharex=True)
-    failed = "" if result.best_episode else ": failed, no network walked from start to goal"
+    failed = "" if result.best_episode else f": failed, {result.nothing_kept}"
     figure.suptitle(f"Training: {environment.name} with a Deep Q-network{failed}", y=0.99)
     # one line, even with every flag
     figure.text(

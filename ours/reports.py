@@ -39,7 +39,7 @@ def report_saved(result: TrainingResult) -> None:
     best_seen = (
         f"The best network seen, of episode {result.best_episode}: {best}."
         if result.best_episode
-        else f"No network walked from start to goal in {result.played} episodes."
+        else f"{result.nothing_kept.capitalize()} in {result.played} episodes."
     )
     print(
         f"{where} the network after the last episode (--save-last, as the"

@@ -140,6 +140,13 @@ class TrainingResult(RunHistory):
         """The episode after which the network saved was taken (None: none saved)."""
         return self.played if self.save_last else self.best_episode
 
+    @property
+    def nothing_kept(self) -> str:
+        """Why no best network was kept, in words."""
+        if self.environment.measure == "objective":  # it never reached the goal, or never earned
+            return "no network's greedy policy scored above 0"
+        return "no network walked from start to goal"
+
     def final_q_values(self) -> tuple[np.ndarray, int, str]:
         """What the learning animation ends with: the saved network's Q-values (after a failed
         training, the last network's), its optimize step (from 0), and how to name it."""
@@ -160,7 +167,7 @@ class TrainingResult(RunHistory):
                 f" {how_good(self.environment, self.best_measure)}"
             )
         else:
-            network = "no network walked from start to goal"
+            network = self.nothing_kept
         if self.save_last:
             network = f"the last network, of episode {self.played}; {network}"
         return (
@@ -175,9 +182,7 @@ class TrainingFailed(Exception):
 
     def __init__(self, result: TrainingResult):
         never = "" if result.first_goal_episode else " (the goal was never reached)"
-        super().__init__(
-            f"no network walked from start to goal in {result.played} episodes{never}"
-        )
+        super().__init__(f"{result.nothing_kept} in {result.played} episodes{never}")
         self.result = result
 
 
