@@ -197,7 +197,7 @@ def draw_picture(
         grid_axes[-1], q_star, environment, plots.OPTIMUM_TITLE, norm, every_best_action=True
     )
     plots.value_colorbar(figure, image, ax=grid_axes, shrink=0.8)
-    plots.grid_legend(figure)
+    plots.grid_legend(figure, environment)
     figure.get_layout_engine().set(rect=(0, 0.03, 1, 0.97))
     figure.suptitle(
         f"The Q matrix (tabular Q-learning) against the Deep Q-network on the same {seeds} seeds",

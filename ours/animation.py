@@ -30,9 +30,10 @@ def write_learning_animation(result, path: Path) -> bool:
     """The learning animation of a run, the network's (a ``TrainingResult``) or q_learning.py's
     table's: the Q-values recorded at ``LEARNING_FRAMES - 1`` moments (``animation_moments``), each
     beside Q*, then those it ends with (``result.final_q_values()``: the saved network's, or the
-    table tested). False, and nothing written, when nothing was learned."""
-    if not len(result.recorded_steps):
-        return False
+    table tested). False, and nothing written, when nothing was learned or the states are not a
+    grid's cells."""
+    if not len(result.recorded_steps) or result.environment.shape is None:
+        return False  # nothing learned, or no grid to draw it on (Taxi)
     environment = result.environment
     q_values, step, name = result.final_q_values()
     before = result.recorded_steps < step
@@ -62,11 +63,13 @@ def write_learning_animation(result, path: Path) -> bool:
 
 def _how_good_then(result, step: int) -> str:
     """How good the learner was after optimize step ``step``, in a caption."""
-    measure = result.measures[step]
-    if result.environment.slippery:
-        share = measure / result.environment.v_star
+    environment, measure = result.environment, result.measures[step]
+    if environment.measure == "value":
+        share = measure / environment.v_star
         return f"its greedy policy is worth {share:.0%} of V* (exact, over every slip)"
-    return how_good(result.environment, measure)
+    if environment.measure == "objective":
+        return f"its greedy policy scores {measure / environment.ceiling:.0%} of the best (exact)"
+    return how_good(environment, measure)
 
 
 def animation_moments(q_values: np.ndarray, standable, count: int) -> list[int]:
@@ -135,7 +138,7 @@ def save_learning_animation(frames: list, environment, path: Path, titles: tuple
         extend="both",
     )
     figure.suptitle(title, fontweight="bold", y=0.985)
-    plots.grid_legend(figure)
+    plots.grid_legend(figure, environment)
     changing = [image, arrows, marks, start_label]
     for artist in changing:
         artist.set_animated(True)  # left out of the background, drawn per frame

@@ -124,14 +124,32 @@ def hyperparameters(
     return {name: getattr(args, name) for name in HYPERPARAMETERS}
 
 
-def parse_args(argv=None, agent=None) -> argparse.Namespace:
-    """The flags; the hyperparameters' defaults are ``agent``'s. ``args.hyperparameters`` holds the
-    values of the hyperparameter flags. Without --seed, training draws a seed and prints it."""
-    parser = OneLineArgumentParser(
-        description="Train a Deep Q-network on CliffWalking, save it, and test it."
-    )
+def add_slippery_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--episodes", type=whole_number(1), help="training episodes that learn (default 3000)"
+        "--slippery",
+        action="store_true",
+        help="train and test on CliffWalkingSlippery-v1,"
+        " where a move may go to either side (Gymnasium 1.2 on)",
+    )
+
+
+def parse_args(
+    argv=None,
+    agent=None,
+    description="Train a Deep Q-network on CliffWalking, save it, and test it.",
+    episodes: int = 3000,
+    add_environment_flags=add_slippery_flag,
+) -> argparse.Namespace:
+    """The flags; the hyperparameters' defaults are ``agent``'s, the training episodes'
+    ``episodes``; ``add_environment_flags`` adds those that choose the environment (--slippery).
+    ``args.hyperparameters`` holds the values of the hyperparameter flags. Without --seed, training
+    draws a seed and prints it."""
+    parser = OneLineArgumentParser(description=description)
+    add_environment_flags(parser)
+    parser.add_argument(
+        "--episodes",
+        type=whole_number(1),
+        help=f"training episodes that learn (default {episodes})",
     )
     parser.add_argument(
         "--test-episodes", type=whole_number(1), default=100, help="test episodes (default 100)"
@@ -141,10 +159,11 @@ def parse_args(argv=None, agent=None) -> argparse.Namespace:
         type=whole_number(0, MAX_SEED),
         help="seed for a repeatable run (default: a random one, printed)",
     )
+    model_file = agent.model_file if agent else MODEL_FILE
     parser.add_argument(
         "--model",
-        default=MODEL_FILE,
-        help=f"model file that training writes and the test reads (default {MODEL_FILE})",
+        default=model_file,
+        help=f"model file that training writes and the test reads (default {model_file})",
     )
     parser.add_argument(
         "--test-only",
@@ -167,16 +186,10 @@ def parse_args(argv=None, agent=None) -> argparse.Namespace:
         " auto (a window if there is a display, else text), human, ansi, none",
     )
     add_picture_flags(parser)
-    parser.add_argument(
-        "--slippery",
-        action="store_true",
-        help="train and test on CliffWalkingSlippery-v1,"
-        " where a move may go to either side (Gymnasium 1.2 on)",
-    )
     add_hyperparameter_flags(parser, agent)
     args = parser.parse_args(argv)
     refuse_training_flags(parser, args)
-    args.episodes = 3000 if args.episodes is None else args.episodes
+    args.episodes = episodes if args.episodes is None else args.episodes
     args.save_last = bool(args.save_last)
     args.hyperparameters = hyperparameters(parser, args, agent)
     args.plots = picture_folder(args)
@@ -235,7 +248,7 @@ def check_writable_folder(path, what: str) -> None:
 def check_before_any_work(args: argparse.Namespace) -> str | None:
     """Refuse what would fail later (a folder, a display) before training; give the render mode."""
     render_mode = resolve_render_mode(args.render)
-    if args.slippery:
+    if getattr(args, "slippery", False):
         cliff_walking_id(slippery=True)  # a Gymnasium without it: MissingEnvironment
     if not args.test_only:
         check_writable_folder(args.model, "model file")

@@ -16,7 +16,13 @@ import numpy as np
 import torch
 
 from ours.exact_optimum import (
-    Outcomes, deterministic_moves, greedy_walk, outcome_table, value_iteration,
+    Outcomes,
+    best_return_within,
+    deterministic_moves,
+    greedy_walk,
+    outcome_table,
+    return_within,
+    value_iteration,
 )
 
 GOAL_STATE = 47  # the article's 47: the bottom-right cell
@@ -79,6 +85,17 @@ class Environment:
         return self.env_id.split("-")[0]
 
     @property
+    def file_stem(self) -> str:
+        """What the files of a run on it are named after: "cliff_walking" (both grids), as the
+        article's cliff_walking_dql.pt; "frozen_lake_4x4_slippery", "frozen_lake_8x8", "taxi"."""
+        if self.name.startswith("CliffWalking"):
+            return "cliff_walking"
+        if self.name.startswith("FrozenLake"):
+            rows = self.shape[0]
+            return f"frozen_lake_{rows}x{rows}" + ("_slippery" if self.slippery else "")
+        return self.name.lower()
+
+    @property
     def slippery(self) -> bool:
         """Whether a move may go another way than the one chosen: the one word for it here."""
         return bool(self.kwargs.get("is_slippery", False)) or self.env_id == SLIPPERY_ID
@@ -87,16 +104,79 @@ class Environment:
     def action_names(self) -> tuple[str, ...]:
         return next(names for family, names in ACTION_NAMES.items() if self.name.startswith(family))
 
+    @property
+    def starts(self) -> np.ndarray:
+        """How likely each state is to start an episode (Gymnasium's ``initial_state_distrib``):
+        one start on the grids, 300 in Taxi."""
+        return np.asarray(self.unwrapped.initial_state_distrib, dtype=float)
+
     @functools.cached_property
     def start_state(self) -> int:
-        """Where an episode starts (Gymnasium's ``initial_state_distrib``): the article's 36."""
-        return int(np.flatnonzero(self.unwrapped.initial_state_distrib)[0])
+        """Where an episode starts, the first if several may: the article's 36."""
+        return int(np.flatnonzero(self.starts)[0])
 
     @property
-    def shape(self) -> tuple[int, int]:
+    def shape(self) -> tuple[int, int] | None:
         """(rows, columns) of the grid whose cells are the states, row by row (CliffWalking's 4 x 12
-        from Gymnasium's ``shape``)."""
-        return tuple(self.unwrapped.shape)
+        from Gymnasium's ``shape``, FrozenLake's map); None where the states are not a grid's cells
+        (Taxi's encode the taxi, the passenger and the destination)."""
+        if hasattr(self.unwrapped, "shape"):
+            return tuple(self.unwrapped.shape)
+        if hasattr(self.unwrapped, "nrow"):
+            return self.unwrapped.nrow, self.unwrapped.ncol
+        return None
+
+    @property
+    def horizon(self) -> int | None:
+        """The registry's step limit, within which its objective counts (FrozenLake 100 or 200, Taxi
+        200); None for CliffWalking, which has none."""
+        return gym.registry[self.env_id].max_episode_steps
+
+    @property
+    def reward_threshold(self) -> float | None:
+        """What the registry calls solved: FrozenLake's 0.70 and 0.85, Taxi's 8."""
+        return gym.registry[self.env_id].reward_threshold
+
+    @property
+    def measure(self) -> str:
+        """How the best network is picked, and a network's quality said: "walk", the greedy walk's
+        steps from the one start (the cliff); "value", the greedy policy's exact discounted value
+        from the start, where moves slip (the slippery cliff); "objective", the registry's objective
+        within its step limit, exactly (FrozenLake's chance of reaching the goal, Taxi's mean
+        return)."""
+        if self.horizon is not None:
+            return "objective"
+        return "value" if self.slippery else "walk"
+
+    @property
+    def ceiling(self) -> float | None:
+        """The most a measure can be: V* for "value", the best return within the limit for
+        "objective"; None for "walk" (shorter is better)."""
+        if self.measure == "walk":
+            return None
+        return self.v_star if self.measure == "value" else self.best_objective
+
+    def objective(self, greedy_actions) -> float:
+        """The registry's objective for the greedy policy ``greedy_actions``, exactly: the expected
+        sum of the environment's rewards within ``horizon`` steps from the start distribution
+        (``return_within``). Cached by the actions, which it depends on alone."""
+        key = bytes(np.asarray(greedy_actions, dtype=np.uint8))
+        if key not in self._objectives:
+            if len(self._objectives) > 100_000:
+                self._objectives.clear()
+            self._objectives[key] = return_within(
+                self.outcomes, self.starts, np.asarray(greedy_actions), self.horizon
+            )
+        return self._objectives[key]
+
+    @functools.cached_property
+    def _objectives(self) -> dict:
+        return {}
+
+    @functools.cached_property
+    def best_objective(self) -> float:
+        """The most any policy can get of the objective, acting differently as the steps run out."""
+        return best_return_within(self.outcomes, self.starts, self.horizon)
 
     def grid_cell(self, state: int) -> tuple[int, int]:
         """The (row, column) of a state, row 0 at the top."""
@@ -122,11 +202,11 @@ class Environment:
 
     @functools.cached_property
     def standable_states(self) -> np.ndarray:
-        """The states the agent can stand on, from the start, before its episode ends: the cells the
+        """The states the agent can stand on, from a start, before its episode ends: the cells the
         pictures colour and the comparisons with Q* count (the cliff's 37: not the cliff, nor the
         goal)."""
-        outcomes, reached = self.outcomes, {self.start_state}
-        frontier = [self.start_state]
+        outcomes, reached = self.outcomes, set(np.flatnonzero(self.starts).tolist())
+        frontier = list(reached)
         while frontier:
             state = frontier.pop()
             going_on = ~outcomes.terminated[state] & (outcomes.probabilities[state] > 0)
@@ -138,20 +218,23 @@ class Environment:
 
     @functools.cached_property
     def shortest_path_length(self) -> int:
-        """The fewest steps from the start to a goal, on any outcomes of the moves (the cliff's
-        13)."""
-        outcomes, distance = self.outcomes, {self.start_state: 0}
-        frontier = [self.start_state]
-        while frontier:
-            state = frontier.pop(0)
-            possible = outcomes.probabilities[state] > 0
-            if (outcomes.terminated[state] & (outcomes.rewards[state] > 0) & possible).any():
-                return distance[state] + 1
-            for following in outcomes.next_states[state][possible & ~outcomes.terminated[state]]:
-                if int(following) not in distance:
-                    distance[int(following)] = distance[state] + 1
-                    frontier.append(int(following))
-        raise ValueError(f"{self.env_id}: no way from the start to a goal")
+        """The fewest steps from a start to a goal, on the luckiest outcomes, from the start that
+        needs the most (the cliff's 13; Taxi's 18)."""
+        outcomes = self.outcomes
+        possible = outcomes.probabilities > 0
+        wins = (possible & outcomes.terminated & (outcomes.rewards > 0)).any(axis=(1, 2))
+        steps = np.where(wins, 1.0, np.inf)  # per state, the fewest steps to a goal
+        going_on = possible & ~outcomes.terminated
+        for _ in range(len(steps)):
+            following = np.where(going_on, steps[outcomes.next_states] + 1, np.inf)
+            shorter = np.minimum(steps, following.min(axis=(1, 2)))
+            if np.array_equal(shorter, steps):
+                break
+            steps = shorter
+        fewest = steps[np.flatnonzero(self.starts)].max()
+        if np.isinf(fewest):
+            raise ValueError(f"{self.env_id}: no way from a start to a goal")
+        return int(fewest)
 
     @functools.cached_property
     def q_star(self) -> np.ndarray:
@@ -166,8 +249,9 @@ class Environment:
 
     @functools.cached_property
     def optimal_path_length(self) -> int | None:
-        """Steps of the optimal walk from the start (the article's 13); None where moves slip."""
-        if self.slippery:
+        """Steps of the optimal walk from the start (the article's 13); None where moves slip or
+        episodes start in many places."""
+        if self.slippery or np.count_nonzero(self.starts) > 1:
             return None
         return len(greedy_walk(self.q_star.argmax(axis=1).tolist(), self)) - 1
 

@@ -14,13 +14,18 @@ class Outcomes(NamedTuple):
     """Every outcome of every (state, action), as arrays of shape (states, actions, outcomes).
 
     On the deterministic grid there is one outcome per move, with probability 1; on the slippery
-    grid three (the intended direction and the two beside it). ``rewards`` and ``terminated`` are
-    the article's, after ``process_episode``; a terminal outcome has no future."""
+    grid three (the intended direction and the two beside it); a move with fewer outcomes than
+    others is padded with outcomes of probability 0. ``rewards`` and ``terminated`` are the
+    article's, after ``process_episode``; a terminal outcome has no future. ``env_rewards`` and
+    ``env_terminated`` are the environment's own, for the registry's objectives (FrozenLake's
+    success, Taxi's return)."""
 
     probabilities: np.ndarray
     next_states: np.ndarray
     rewards: np.ndarray
     terminated: np.ndarray
+    env_rewards: np.ndarray
+    env_terminated: np.ndarray
 
 
 def outcome_table(unwrapped, process_episode) -> Outcomes:
@@ -29,15 +34,27 @@ def outcome_table(unwrapped, process_episode) -> Outcomes:
     ``_process_episode``). ``unwrapped``: the environment without Gymnasium's wrappers."""
     table = unwrapped.P
     rows = [[table[s][a] for a in sorted(table[s])] for s in sorted(table)]
-    probabilities, next_states, env_rewards = (
-        np.array([[[outcome[field] for outcome in outcomes] for outcomes in row] for row in rows])
-        for field in (0, 1, 2)
+    most = max(len(outcomes) for row in rows for outcomes in row)
+    padded = [  # a padding outcome: probability 0, staying put, ending the episode
+        [outcomes + [(0.0, s, 0, True)] * (most - len(outcomes)) for outcomes in row]
+        for s, row in enumerate(rows)
+    ]
+    probabilities, next_states, env_rewards, env_terminated = (
+        np.array([[[outcome[field] for outcome in outcomes] for outcomes in row] for row in padded])
+        for field in (0, 1, 2, 3)
     )
     # the article's method returns a list: a tuple is what np.vectorize splits into two arrays
     terminated, rewards = np.vectorize(lambda *step: tuple(process_episode(*step)))(
         env_rewards, next_states
     )
-    return Outcomes(probabilities.astype(float), next_states.astype(int), rewards, terminated)
+    return Outcomes(
+        probabilities.astype(float),
+        next_states.astype(int),
+        rewards,
+        terminated | (probabilities == 0),
+        env_rewards.astype(float),
+        env_terminated.astype(bool),
+    )
 
 
 def greedy_walk(greedy_actions: list[int], environment) -> list[int] | None:
@@ -155,6 +172,63 @@ def success_within(environment, actions, max_steps: int) -> float:
         np.add.at(following, next_states[going_on], (where[:, None] * probabilities)[going_on])
         where = following
     return float(success)
+
+
+def return_within(outcomes: Outcomes, starts: np.ndarray, actions, horizon: int) -> float:
+    """The exact expected sum of the environment's own rewards over the first ``horizon`` steps of
+    the policy taking ``actions[s]`` in state s, from the start distribution ``starts``: for
+    FrozenLake (1 at the goal) the probability of reaching it within the limit, for Taxi the mean
+    return over its 300 starts.
+
+    Finite-horizon policy evaluation, V_h = r + P V_(h-1), in about 2 log2(horizon) steps instead
+    of ``horizon``: blocks of 1, 2, 4 ... steps are joined by repeated squaring. Where each chosen
+    move has one outcome (Taxi, a lake that does not slip), a block is a map from state to state
+    (where it leads, whether the episode goes on, what it earns) and joining is indexing; else the
+    policy's matrix of going on is squared."""
+    states = np.arange(len(actions))
+    probabilities = outcomes.probabilities[states, actions]
+    if (probabilities.max(axis=1) == 1).all():
+        only = probabilities.argmax(axis=1)
+        leads_to = outcomes.next_states[states, actions, only]
+        earns = outcomes.env_rewards[states, actions, only]
+        goes_on = (~outcomes.env_terminated[states, actions, only]).astype(float)
+        total, total_goes_on, total_leads_to = np.zeros(len(states)), np.ones(len(states)), states
+        for power in _powers_of_two(horizon):  # the block of 2^k steps, when the bit is set
+            if power:
+                total = total + total_goes_on * earns[total_leads_to]
+                total_goes_on = total_goes_on * goes_on[total_leads_to]
+                total_leads_to = leads_to[total_leads_to]
+            earns = earns + goes_on * earns[leads_to]
+            goes_on = goes_on * goes_on[leads_to]
+            leads_to = leads_to[leads_to]
+        return float(starts @ total)
+    reward = (probabilities * outcomes.env_rewards[states, actions]).sum(axis=1)
+    going_on = probabilities * ~outcomes.env_terminated[states, actions]
+    moves = np.zeros((len(states), len(states)))
+    np.add.at(moves, (states[:, None], outcomes.next_states[states, actions]), going_on)
+    total, total_moves = np.zeros(len(states)), np.eye(len(states))
+    for power in _powers_of_two(horizon):
+        if power:
+            total = total + total_moves @ reward
+            total_moves = total_moves @ moves
+        reward = reward + moves @ reward
+        moves = moves @ moves
+    return float(starts @ total)
+
+
+def _powers_of_two(number: int) -> list[bool]:
+    """The bits of ``number``, lowest first: which blocks of 1, 2, 4 ... steps make it."""
+    return [bool(number >> bit & 1) for bit in range(number.bit_length())]
+
+
+def best_return_within(outcomes: Outcomes, starts: np.ndarray, horizon: int) -> float:
+    """The most that any policy (one that may act differently as the steps run out) can expect of
+    ``return_within``: finite-horizon dynamic programming, without discount."""
+    values = np.zeros(outcomes.next_states.shape[0])
+    for _ in range(horizon):
+        future = values[outcomes.next_states] * ~outcomes.env_terminated
+        values = (outcomes.probabilities * (outcomes.env_rewards + future)).sum(axis=2).max(axis=1)
+    return float(starts @ values)
 
 
 def compare_with_optimum(q_values: np.ndarray, environment) -> tuple[float, float, list[int]]:

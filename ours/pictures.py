@@ -1,8 +1,9 @@
 """The pictures a run draws: each one's drawing function, and the lists of which a run draws.
 
 A picture is a function of a result and a path. ``PICTURES`` lists them, each as (what the run
-calls it, its file name, its function): adding a picture is one function here and one entry in a
-list. The reports print where each went; benchmarks/time_pictures.py times them. The grids, scales,
+calls it, its file name, its function); ``{stem}`` in a name is the environment's file stem,
+cliff_walking for the article's. Adding a picture is one function here and one entry in a list.
+The reports print where each went; benchmarks/time_pictures.py times them. The grids, scales,
 legend and GIF writer they share are ours/plots.py's; the learning animation is ours/animation.py.
 Each layout is fixed rather than computed by matplotlib's layout engines: that brings the pictures
 of a run from about 2 s to under 1 s (benchmarks/time_pictures.py).
@@ -37,7 +38,7 @@ def plot_training(result, path: Path) -> None:
     """Per episode of a ``TrainingResult``: goal-reached rate, episode length and greedy walk,
     epsilon, loss; the values the run used under the title."""
     environment, settings = result.environment, describe_settings(result.settings)
-    slippery = environment.slippery
+    scored = environment.measure != "walk"  # a value or objective against its ceiling, not a walk
     episodes = np.arange(1, result.played + 1)
     walk_length = result.per_episode(result.measures)
     learned = ~np.isnan(result.per_episode(result.loss_history))
@@ -45,7 +46,7 @@ def plot_training(result, path: Path) -> None:
     # each panel's legend sits in a strip above it, where no data is
     figure.subplots_adjust(left=0.09, right=0.98, bottom=0.05, top=0.87, hspace=0.2)
     goal_axes, steps_axes, epsilon_axes, loss_axes = figure.subplots(4, 1, sharex=True)
-    failed = "" if result.best_episode else ": failed, no network walked from start to goal"
+    failed = "" if result.best_episode else f": failed, {result.nothing_kept}"
     figure.suptitle(f"Training: {environment.name} with a Deep Q-network{failed}", y=0.99)
     figure.text(0.5, 0.952, two_lines(settings), ha="center", va="center", color="#333333")
 
@@ -55,17 +56,24 @@ def plot_training(result, path: Path) -> None:
         color="tab:green",
         label=f"goal reached (moving average of {MOVING_AVERAGE_EPISODES} episodes)",
     )
-    # slippery: each optimize step's greedy policy, valued exactly against V*
-    if slippery:
+    # each optimize step's greedy policy, valued exactly against the best any policy can do
+    if scored:
+        exact = {
+            "value": f"greedy policy's exact value from the start / V* ({environment.ceiling:.3g})",
+            "objective": f"greedy policy's exact score / the best ({environment.ceiling:.3g})",
+        }
         goal_axes.plot(
             episodes[learned],
-            result.per_episode(result.measures)[learned] / environment.v_star,
+            result.per_episode(result.measures)[learned] / environment.ceiling,
             ".",
             markersize=2,
             color="tab:blue",
-            label=f"greedy policy's exact value from the start / V* ({environment.v_star:.3g})",
+            label=exact[environment.measure],
         )
-    goal_axes.set_ylabel("goal-reached rate\nand value / V*" if slippery else "goal-reached rate")
+    against = {"value": "value / V*", "objective": "score / the best"}
+    goal_axes.set_ylabel(
+        f"goal-reached rate\nand {against[environment.measure]}" if scored else "goal-reached rate"
+    )
     goal_axes.set_ylim(-0.02, 1.02)
 
     steps_axes.plot(
@@ -77,7 +85,7 @@ def plot_training(result, path: Path) -> None:
         label="steps in the episode (exploring included)",
     )
     walk = np.where(np.isinf(walk_length), np.nan, walk_length)
-    if not slippery:  # the greedy walk repeats itself only on the deterministic grid
+    if not scored:  # the greedy walk repeats itself only on the deterministic grid
         steps_axes.plot(
             episodes[learned],
             walk[learned],
@@ -170,7 +178,10 @@ def training_marks(result) -> list[tuple[int, str, str, str]]:
 def plot_policy(result, path: Path) -> None:
     """A ``TestResult``'s greedy policy and state values above the exact ones, disagreements
     marked: the learner's (the network, or q_learning.py's Q matrix: ``result.learner``) Q-values
-    and Q* over every slip where moves slip (the titles say so)."""
+    and Q* over every slip where moves slip (the titles say so). Taxi, whose states are not a
+    grid's cells, gets its own view (``plot_taxi_policy``)."""
+    if result.environment.shape is None:
+        return plot_taxi_policy(result, path)
     environment, q_values = result.environment, result.q_values
     largest_error, agreement, disagreeing = compare_with_optimum(q_values, environment)
     standable, q_star = environment.standable_states, environment.q_star
@@ -200,7 +211,82 @@ def plot_policy(result, path: Path) -> None:
         f" {len(standable)} cells, largest |Q - Q*| = {largest_error:.3f}",
         fontweight="bold",
     )
-    plots.grid_legend(figure)
+    plots.grid_legend(figure, environment)
+    figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
+
+
+TAXI_SHOWN = (2, 1)  # the passenger waits at Y (bottom left), the destination is G (top right)
+TAXI_MOVES = {0: (0, 1), 1: (0, -1), 2: (1, 0), 3: (-1, 0)}  # south, north, east, west: dx, dy
+
+
+def plot_taxi_policy(result, path: Path) -> None:
+    """Taxi's policy in a picture: for one passenger and one destination (``TAXI_SHOWN``), the
+    5 x 5 town twice, the passenger waiting and the passenger aboard; in each cell the greedy
+    action where the taxi is (an arrow for a move, P for a pick-up, D for a drop-off) and its max Q
+    (colour); the learner's above, Q*'s below, a red frame where the learner's is not optimal."""
+    environment, unwrapped = result.environment, result.environment.unwrapped
+    waiting, destination = TAXI_SHOWN
+    phases = [("passenger waiting at", waiting), ("passenger aboard, for", 4)]
+    tables = [(result.learner, result.q_values), ("Exact optimum Q*", environment.q_star)]
+    states = [
+        [[unwrapped.encode(row, column, passenger, destination) for column in range(5)]
+         for row in range(5)]
+        for _, passenger in phases
+    ]
+    norm = plots.value_scale([q for _, q in tables], np.ravel(states))
+    figure = Figure(figsize=(9, 8.6))
+    figure.subplots_adjust(left=0.06, right=0.86, bottom=0.08, top=0.88, hspace=0.32, wspace=0.2)
+    names = "RGYB"
+    for row_of_axes, (learner, q_values) in zip(figure.subplots(2, 2), tables):
+        for axes, (phase, passenger), grid in zip(row_of_axes, phases, states):
+            grid = np.array(grid)
+            image = axes.imshow(q_values[grid].max(axis=2), cmap="viridis", norm=norm)
+            for (row, column), state in np.ndenumerate(grid):
+                action = int(q_values[state].argmax())
+                if action in TAXI_MOVES:
+                    dx, dy = TAXI_MOVES[action]
+                    axes.arrow(
+                        column - dx * 0.25, row - dy * 0.25, dx * 0.4, dy * 0.4, color="white",
+                        width=0.02, head_width=0.15, length_includes_head=True,
+                    )
+                else:
+                    axes.text(
+                        column, row, "PD"[action - 4], ha="center", va="center", color="white",
+                        fontsize=12, fontweight="bold",
+                    )
+                optimal = environment.q_star[state]
+                if optimal[action] < optimal.max() - 1e-9:
+                    axes.add_patch(
+                        plots.Rectangle(
+                            (column - 0.46, row - 0.46), 0.92, 0.92, fill=False, edgecolor="red",
+                            linewidth=2.5,
+                        )
+                    )
+            for index, (row, column) in enumerate(unwrapped.locs):
+                axes.text(column - 0.42, row - 0.42, names[index], ha="left", va="top",
+                          fontsize=10, fontweight="bold", color="orange")
+            for row in range(5):  # the walls, read from the map: "|" between two columns
+                for column in range(4):
+                    if unwrapped.desc[row + 1, 2 * column + 2] == b"|":
+                        axes.plot([column + 0.5] * 2, [row - 0.5, row + 0.5], color="white",
+                                  linewidth=4)
+            where = names[waiting] if passenger != 4 else names[destination]
+            axes.set_title(f"{learner}: {phase} {where}", fontsize=10)
+            axes.set_xticks(range(5))
+            axes.set_yticks(range(5))
+    plots.value_colorbar(figure, image, cax=figure.add_axes((0.9, 0.2, 0.02, 0.6)))
+    largest_error, agreement, _ = compare_with_optimum(result.q_values, environment)
+    figure.suptitle(
+        f"Taxi, greedy action optimal in {agreement:.0%} of the"
+        f" {len(environment.standable_states)} states, largest |Q - Q*| = {largest_error:.3f}",
+        fontweight="bold",
+    )
+    figure.text(
+        0.5,
+        0.935,
+        "arrow: drive; P: pick up; D: drop off; white bar: a wall; red frame: not optimal",
+        ha="center",
+    )
     figure.savefig(path, dpi=100, pil_kwargs={"compress_level": 1})
 
 
@@ -224,12 +310,12 @@ def write_test_gif(result, path: Path, hold_seconds: float = 1.0) -> None:
 LEARNING_ANIMATION = animation.write_learning_animation
 PICTURES = {
     "training": [  # from the network's TrainingResult
-        ("Training curves", "cliff_walking_dqn_training.png", plot_training),
-        ("Learning animation", "cliff_walking_dqn_learning.gif", LEARNING_ANIMATION),
+        ("Training curves", "{stem}_dqn_training.png", plot_training),
+        ("Learning animation", "{stem}_dqn_learning.gif", LEARNING_ANIMATION),
     ],
     "test": [  # from a TestResult
-        ("Policy", "cliff_walking_dqn_policy.png", plot_policy),
-        ("Test episode", "cliff_walking_dqn_test.gif", write_test_gif),
+        ("Policy", "{stem}_dqn_policy.png", plot_policy),
+        ("Test episode", "{stem}_dqn_test.gif", write_test_gif),
     ],
     "q_matrix": [  # q_learning.py's, from its QLearningResult
         ("Learning animation", "cliff_walking_q_matrix_learning.gif", LEARNING_ANIMATION),
@@ -241,12 +327,17 @@ PICTURES = {
 }
 
 
-def remove(kinds, folder: Path) -> list[Path]:
-    """Remove the files of the pictures of ``kinds`` from ``folder``, left by an earlier run;
-    returns those there were."""
+def file_names(kind: str, environment) -> dict[str, str]:
+    """The file of each picture of ``PICTURES[kind]`` for a run on ``environment``, by its name."""
+    return {name: file.format(stem=environment.file_stem) for name, file, _ in PICTURES[kind]}
+
+
+def remove(kinds, folder: Path, environment) -> list[Path]:
+    """Remove the files of the pictures of ``kinds`` for a run on ``environment`` from ``folder``,
+    left by an earlier run; returns those there were."""
     removed = []
     for kind in kinds:
-        for _, file_name, _ in PICTURES[kind]:
+        for file_name in file_names(kind, environment).values():
             path = folder / file_name
             if path.is_file():
                 path.unlink()
@@ -272,11 +363,12 @@ def draw(kind: str, result, folder: Path) -> list[tuple[str, Path]]:
     bindings (nanobind, from torch 2.15) then print a line for each of them.
     """
     written = []
-    remove([kind], folder)
+    remove([kind], folder, result.environment)
+    files = file_names(kind, result.environment)
     try:
         with _collector_paused():
-            for name, file_name, draw_picture in PICTURES[kind]:
-                path = folder / file_name
+            for name, _, draw_picture in PICTURES[kind]:
+                path = folder / files[name]
                 drawing = path.with_name(f".{path.stem}.drawing{path.suffix}")
                 try:
                     if draw_picture(result, drawing) is not False:

@@ -168,11 +168,12 @@ def value_colorbar(figure, image, **placement) -> None:
     colorbar.ax.yaxis.set_minor_locator(NullLocator())
 
 
-def grid_legend(figure) -> None:
-    """The key to the grids below the figure: the cliff, the red frame, S and G."""
+def grid_legend(figure, environment) -> None:
+    """The key to the grids below the figure: the cliff (a lake's holes), the red frame, S and G."""
+    off_the_path = "hole" if environment.name.startswith("FrozenLake") else "cliff"
     figure.legend(
         handles=[
-            Patch(color="dimgray", label="cliff"),
+            Patch(color="dimgray", label=off_the_path),
             Patch(fill=False, edgecolor="red", linewidth=2.5, label="greedy action not optimal"),
             Patch(color="none", label="S start, G goal"),
             Patch(color="none", label="\u2192 \u2193 in a cell: either action is optimal"),

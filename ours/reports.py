@@ -1,8 +1,14 @@
-"""What a run prints about its results, and where its pictures went: the one module that prints.
+"""What a run prints about its results, and where its pictures went.
 
-Each report reads a result (ours/results.py), which carries the environment it was played on and
-the settings it was trained with; the pictures are drawn by ours/pictures.py, imported only when a
-run draws (matplotlib takes 0.3 s to import).
+Every line a run prints after the article's own (``--- Training ---``, ``Success rate``, in
+cliff_walking_dqn.py) is printed here, fitted to 80 columns (``fit``), but for what
+ours/episode_replay.py says while it shows an episode (the text replay, the window's two lines)
+and the set-up check's lines (ours/packages.py). ``report_saved`` is called
+by ``train`` itself, the others by the scripts' ``main``. Each report reads a result
+(ours/results.py), which carries the environment it was played on and the settings it was trained
+with; the words a result also uses for its own summary (``played_line``, ``how_good``) are
+ours/results.py's. The pictures are drawn by ours/pictures.py, imported only when a run draws
+(matplotlib takes 0.3 s to import).
 """
 
 import sys
@@ -12,7 +18,6 @@ from ours.episode_replay import play_episode, show_episode
 from ours.exact_optimum import compare_with_optimum, policy_values, success_within
 from ours.results import TestResult, TrainingResult, how_good
 from ours.settings import describe_settings
-
 
 WIDTH = 80  # columns: the narrowest terminal a learner has (tmux, a split screen, a laptop's half)
 STRONG_BREAKS, WEAK_BREAKS = (". ", "; ", ": "), (", ",)
@@ -81,7 +86,7 @@ def report_saved(result: TrainingResult) -> None:
     best_seen = (
         f"The best network seen, of episode {result.best_episode}: {best}."
         if result.best_episode
-        else f"No network walked from start to goal in {result.played} episodes."
+        else f"{result.nothing_kept.capitalize()} in {result.played} episodes."
     )
     say(
         f"{where} the network after the last episode (--save-last, as the"
@@ -99,7 +104,7 @@ def report_training(result: TrainingResult, folder: Path | None) -> None:
 
         # an earlier run's test pictures, of another network: this run's test draws them again,
         # and a failed run has none to draw
-        removed = pictures.remove(["test"], folder)
+        removed = pictures.remove(["test"], folder, result.environment)
         if removed and result.state_to_save is None:
             say(f"Removed an earlier test's pictures: {', '.join(map(str, removed))}")
     report_pictures("training", result, folder)
@@ -131,8 +136,9 @@ def report_test(
     episode = play_episode(result)
     if render_mode is not None:
         show_episode(episode, render_mode, environment, result.seed)
-    if environment.slippery:
-        report_slippery_test(result, episode)
+    if environment.optimal_path_length is None:  # moves slip, or episodes start anywhere
+        shown = "reached the goal" if episode.reached_goal else "did not reach the goal"
+        say(f"Episode shown: {len(episode.actions)} steps, {shown}")
     elif episode.reached_goal:
         say(
             f"Path walked: {len(episode.actions)} steps"
@@ -140,16 +146,25 @@ def report_test(
         )
     else:
         say(f"Path walked: {len(episode.actions)} steps, {episode.ending}")
+    if environment.measure == "value":
+        report_slippery_test(result)
+    elif environment.measure == "objective":
+        threshold = environment.reward_threshold
+        say(
+            f"Exact: {how_good(environment, environment.objective(result.greedy_actions))};"
+            f" the registry calls {threshold:g} solved"
+        )
 
     largest_error, agreement, disagreeing = compare_with_optimum(result.q_values, environment)
+    where = "cells the agent can stand on" if environment.shape else "states the agent can be in"
     say(
         "Against the exact optimum Q*"
         f" (value iteration{', over every slip' if environment.slippery else ''}):"
         f" greedy action optimal in {agreement:.0%} of the"
-        f" {len(environment.standable_states)} cells the agent can stand on;"
+        f" {len(environment.standable_states)} {where};"
         f" largest |Q - Q*| = {largest_error:.3f}"
     )
-    if disagreeing:
+    if disagreeing and environment.shape:
         cells = ", ".join(str(environment.grid_cell(state)) for state in disagreeing)
         say(f"Cells (row, column) where the greedy action is not optimal: {cells}")
 
@@ -160,12 +175,10 @@ def report_test(
         say(f"Pictures: {', '.join(str(path) for _, path in written)}")
 
 
-def report_slippery_test(result: TestResult, episode) -> None:
-    """Where moves slip: the episode shown, and what the greedy policy and the optimal one do
-    exactly, over every slip, within the test's step limit."""
+def report_slippery_test(result: TestResult) -> None:
+    """Where moves slip on the cliff: what the greedy policy and the optimal one do exactly, over
+    every slip, within the test's step limit, and the greedy policy's value."""
     environment = result.environment
-    shown = "reached the goal" if episode.reached_goal else "did not reach the goal"
-    say(f"Episode shown: {len(episode.actions)} steps, {shown}")
     limit = result.step_limit
     greedy, optimal = result.q_values.argmax(axis=1), environment.q_star.argmax(axis=1)
     say(

@@ -13,9 +13,21 @@ from ours.speed import q_values_of
 
 
 def how_good(environment, measure: float | None) -> str:
-    """A network's measure in words: its greedy walk's steps (inf: it does not reach the goal), or
-    where moves slip its greedy policy's exact value from the start, against V*."""
-    if environment.slippery:
+    """A network's measure (``Environment.measure``) in words: its greedy walk's steps (inf: it does
+    not reach the goal); or where moves slip, its greedy policy's exact value from the start,
+    against V*; or the registry's objective, exactly, against the best any policy can do."""
+    if environment.measure == "objective":
+        best, ending = environment.best_objective, f"within {environment.horizon} steps (exact)"
+        if environment.name.startswith("Taxi"):
+            return (
+                f"its greedy policy's mean return over the {np.count_nonzero(environment.starts)}"
+                f" starts is {measure:.4g} {ending}; the best any policy can do: {best:.4g}"
+            )
+        return (
+            f"its greedy policy reaches the goal with probability {measure:.3f} {ending}; the best"
+            f" any policy can do: {best:.3f}"
+        )
+    if environment.measure == "value":
         v_star = environment.v_star
         return (
             f"its greedy policy is worth {measure:.4g} from the start,"
@@ -128,6 +140,13 @@ class TrainingResult(RunHistory):
         """The episode after which the network saved was taken (None: none saved)."""
         return self.played if self.save_last else self.best_episode
 
+    @property
+    def nothing_kept(self) -> str:
+        """Why no best network was kept, in words."""
+        if self.environment.measure == "objective":  # it never reached the goal, or never earned
+            return "no network's greedy policy scored above 0"
+        return "no network walked from start to goal"
+
     def final_q_values(self) -> tuple[np.ndarray, int, str]:
         """What the learning animation ends with: the saved network's Q-values (after a failed
         training, the last network's), its optimize step (from 0), and how to name it."""
@@ -148,7 +167,7 @@ class TrainingResult(RunHistory):
                 f" {how_good(self.environment, self.best_measure)}"
             )
         else:
-            network = "no network walked from start to goal"
+            network = self.nothing_kept
         if self.save_last:
             network = f"the last network, of episode {self.played}; {network}"
         return (
@@ -163,9 +182,7 @@ class TrainingFailed(Exception):
 
     def __init__(self, result: TrainingResult):
         never = "" if result.first_goal_episode else " (the goal was never reached)"
-        super().__init__(
-            f"no network walked from start to goal in {result.played} episodes{never}"
-        )
+        super().__init__(f"{result.nothing_kept} in {result.played} episodes{never}")
         self.result = result
 
 

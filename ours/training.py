@@ -101,6 +101,25 @@ class MostValuableNetwork(BestNetwork):
             self._keep(episode, value)
 
 
+class BestScoringNetwork(BestNetwork):
+    """Where the registry names an objective within a step limit (FrozenLake's chance of reaching
+    the goal, Taxi's mean return over its starts): a copy of the policy network from when its
+    greedy policy scored the most, exactly (``Environment.objective``). ``measures`` has that score
+    after each optimize step."""
+
+    def keep_if_best(self, greedy_actions: list[int], episode: int) -> None:
+        """Copy the policy network if its greedy policy scores at least as much as the best so far,
+        and more than nothing: it reaches the goal, or earns more than it costs (the latest wins a
+        tie)."""
+        score = self.environment.objective(greedy_actions)
+        self.measures.append(score)
+        if score > 0 and (self.measure is None or score >= self.measure):
+            self._keep(episode, score)
+
+
+KEEPERS = {"walk": BestNetwork, "value": MostValuableNetwork, "objective": BestScoringNetwork}
+
+
 class TrainingHistory:
     """What ``train`` records beside the article's lists, and the network it keeps.
 
@@ -116,8 +135,7 @@ class TrainingHistory:
         self.agent, self.environment = agent, agent.environment
         self.epsilon_history = epsilon_history
         self.rewards_per_episode, self.steps_per_episode, self.loss_history = [], [], []
-        keeper = MostValuableNetwork if self.environment.slippery else BestNetwork
-        self.best = keeper(policy_dqn, self.environment)
+        self.best = KEEPERS[self.environment.measure](policy_dqn, self.environment)
         self.recorder = QValueRecorder()
         self.greedy_actions = q_values_of(policy_dqn).argmax(axis=1).tolist()
 

@@ -21,8 +21,10 @@ UP, RIGHT, DOWN, LEFT = range(4)
 GAMMA = CliffWalkingDQN().discount_factor
 CLIFF = CliffWalkingDQN().environment
 # the file of each picture a run draws, by what the run calls it
-TRAINING_PLOT, LEARNING_GIF = (name for _, name, _ in pictures.PICTURES["training"])
-POLICY_PLOT, TEST_GIF = (name for _, name, _ in pictures.PICTURES["test"])
+TRAINING_PLOT, LEARNING_GIF = map(
+    pictures.file_names("training", CLIFF).get, ("Training curves", "Learning animation")
+)
+POLICY_PLOT, TEST_GIF = map(pictures.file_names("test", CLIFF).get, ("Policy", "Test episode"))
 
 
 @pytest.fixture(scope="module")

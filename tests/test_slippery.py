@@ -40,17 +40,21 @@ def three_state_chain() -> Outcomes:
     """State 0: action 0 moves to state 1; action 1 is a coin flip ending the episode with 1 or 0.
     State 1: action 0 ends it with 1 (probability 0.8) or goes back to state 0; action 1 stays put.
     State 2 is never reached. Two outcomes per move (a probability 0 pads the one-outcome moves)."""
+    rewards = np.array([[[0, 0], [1, 0]], [[1, 0], [0, 0]], [[0, 0], [0, 0]]])
+    terminated = np.array(
+        [
+            [[False, False], [True, True]],
+            [[True, False], [False, False]],
+            [[True, True], [True, True]],
+        ]
+    )
     return Outcomes(
         probabilities=np.array([[[1, 0], [0.5, 0.5]], [[0.8, 0.2], [1, 0]], [[1, 0], [1, 0]]]),
         next_states=np.array([[[1, 1], [0, 0]], [[0, 0], [1, 1]], [[2, 2], [2, 2]]]),
-        rewards=np.array([[[0, 0], [1, 0]], [[1, 0], [0, 0]], [[0, 0], [0, 0]]]),
-        terminated=np.array(
-            [
-                [[False, False], [True, True]],
-                [[True, False], [False, False]],
-                [[True, True], [True, True]],
-            ]
-        ),
+        rewards=rewards,
+        terminated=terminated,
+        env_rewards=rewards,  # the environment's own: here the same
+        env_terminated=terminated,
     )
 
 
@@ -236,8 +240,12 @@ def test_test_only_crosses_grids_both_ways(tmp_path, slippery_training, capsys):
 def test_a_slippery_run_writes_its_pictures_with_one_test_episode(tmp_path, capsys):
     from PIL import Image
 
-    (training_plot, learning_gif), (policy_plot, test_gif) = (
-        [name for _, name, _ in pictures.PICTURES[kind]] for kind in ("training", "test")
+    slippery = CliffWalkingDQN(slippery=True).environment
+    training_plot, learning_gif = map(
+        pictures.file_names("training", slippery).get, ("Training curves", "Learning animation")
+    )
+    policy_plot, test_gif = map(
+        pictures.file_names("test", slippery).get, ("Policy", "Test episode")
     )
     code = cliff_walking_dqn.main(
         [
