@@ -71,10 +71,13 @@ def article_optimize(
     return loss.item()
 
 
-def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[dict, list[int]]:
+def train_article_formulation(
+    agent: CliffWalkingDQN, episodes: int, last: bool = False
+) -> tuple[dict, list[int]]:
     """``CliffWalkingDQN.train``'s loop with the article's arithmetic: a forward pass for each
-    greedy action, ``article_optimize``. Returns the kept network and the length of every episode
-    played (for checking that both formulations played the same episodes)."""
+    greedy action, ``article_optimize``. Returns the kept network (with ``last``, the network after
+    the last episode) and the length of every episode played (for checking that both formulations
+    played the same episodes)."""
     environment = agent.environment
     env = environment.make(max_episode_steps=agent.max_episode_steps)
     num_states, num_actions = env.observation_space.n, env.action_space.n
@@ -122,4 +125,4 @@ def train_article_formulation(agent: CliffWalkingDQN, episodes: int) -> tuple[di
                 best_length = len(path) - 1
                 best_state = {k: v.clone() for k, v in policy_dqn.state_dict().items()}
     env.close()
-    return best_state, episode_steps
+    return (policy_dqn.state_dict() if last else best_state), episode_steps

@@ -28,10 +28,17 @@ def test_a_short_run_on_the_lake_saves_a_network_that_test_loads(tmp_path, capsy
     assert "its greedy policy reaches the goal with probability 1.000" in out
 
 
-def test_a_short_run_on_taxi_saves_its_last_network_that_test_loads(tmp_path):
-    agent = TaxiDQN(seed=0, model_file=tmp_path / "taxi.pt", save_last=True)
-    result = agent.train(100)
-    saved = torch.load(tmp_path / "taxi.pt", weights_only=True)
+@pytest.fixture(scope="module")
+def short_taxi_run(tmp_path_factory):
+    """A Taxi agent after 100 episodes, its last network saved (100 episodes deliver too seldom
+    for a network that earns more than it costs), and the TrainingResult."""
+    agent = TaxiDQN(seed=0, model_file=tmp_path_factory.mktemp("taxi") / "taxi.pt", save_last=True)
+    return agent, agent.train(100)
+
+
+def test_a_short_run_on_taxi_saves_its_last_network_that_test_loads(short_taxi_run):
+    agent, result = short_taxi_run
+    saved = torch.load(agent.model_file, weights_only=True)
     assert {name: tuple(t.shape) for name, t in saved.items()} == {
         "block_1.weight": (48, 500),  # the article's DQN, for Taxi's 500 states and 6 actions
         "block_1.bias": (48,),
@@ -136,10 +143,8 @@ def test_a_run_from_the_command_line_draws_the_lake_and_its_holes(tmp_path, caps
         assert gif.n_frames == 7  # the start, then 6 steps
 
 
-def test_taxi_tests_from_the_command_line_with_its_own_picture(tmp_path, capsys):
-    model = tmp_path / "taxi.pt"
-    TaxiDQN(seed=0, model_file=model, save_last=True).train(50)
-    capsys.readouterr()
+def test_taxi_tests_from_the_command_line_with_its_own_picture(short_taxi_run, tmp_path, capsys):
+    model = short_taxi_run[0].model_file
     flags = ["--test-only", "--seed", "0", "--test-episodes", "2", "--render", "none"]
     assert (
         other_environments.main(

@@ -247,7 +247,7 @@ def test_ctrl_c_during_training_keeps_the_previous_model(tmp_path, headless_env)
     )
     try:
         assert process.stdout.readline().startswith("--- Training --- (seed 1:")
-        time.sleep(1.0)  # well inside the training loop
+        time.sleep(0.3)  # inside the training loop: the first line comes from train
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
     finally:
