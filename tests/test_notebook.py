@@ -79,11 +79,16 @@ def test_the_committed_outputs_are_what_a_fresh_run_prints(run):
         )
     fresh = printed_by_cell(notebook)
     stale = [
-        f"cell {cell_id}:\n" + "\n".join(difflib.unified_diff(text.split("\n"), now, lineterm=""))
+        "\n".join(
+            difflib.unified_diff(
+                text.splitlines(), fresh.get(cell_id, "").splitlines(), lineterm="",
+                fromfile=f"committed, cell {cell_id}", tofile="this run",
+            )
+        )
         for cell_id, text in printed_by_cell(committed).items()
-        if (now := fresh.get(cell_id, "").split("\n")) != text.split("\n")
+        if fresh.get(cell_id) != text
     ]
-    assert not stale, f"committed outputs are stale; run {REGENERATE}\n" + "\n".join(stale)
+    assert not stale, f"committed outputs are stale: run {REGENERATE}\n" + "\n".join(stale)
 
 
 def test_the_committed_notebook_holds_no_path_of_this_machine():
