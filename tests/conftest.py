@@ -1,7 +1,11 @@
 """Shared set-up: headless pygame and matplotlib, no progress bars, the project on sys.path."""
 
 import os
+import shutil
 import sys
+import tempfile
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 os.environ["SDL_VIDEODRIVER"] = "dummy"  # pygame draws without a display
@@ -21,6 +25,42 @@ from replay_memory import Transition  # noqa: E402
 torch.set_num_threads(1)
 
 SHIPPED_MODEL = ROOT / "cliff_walking_dql.pt"
+NOTEBOOK_RUN = pytest.StashKey[tuple]()  # (the executed notebook's Future, its two folders)
+
+
+def pytest_collection_modifyitems(items):
+    """The notebook's tests last: they wait for its run, which starts when collection ends."""
+    items.sort(key=lambda item: item.path.name == "test_notebook.py")
+
+
+def pytest_collection_finish(session):
+    """Start the notebook's run when its tests are collected. Its kernel is a process of its own,
+    so it runs on the second core while the other tests run on this one (torch on one thread)."""
+    if not any(item.path.name == "test_notebook.py" for item in session.items):
+        return
+    from run_notebook import execute, kernel_environment
+
+    working = Path(tempfile.mkdtemp(prefix="notebook_working_folder_"))
+    temporary = Path(tempfile.mkdtemp(prefix="notebook_temporary_files_"))
+    notebook = Future()
+    env = kernel_environment(temporary)  # now, before any test changes os.environ
+
+    def run():
+        try:
+            notebook.set_result(execute(working, temporary, env))
+        except BaseException as error:  # the test that waits for it raises it
+            notebook.set_exception(error)
+
+    threading.Thread(target=run, name="notebook", daemon=True).start()
+    session.config.stash[NOTEBOOK_RUN] = (notebook, working, temporary)
+
+
+def pytest_sessionfinish(session):
+    if NOTEBOOK_RUN in session.config.stash:
+        notebook, working, temporary = session.config.stash[NOTEBOOK_RUN]
+        if notebook.done():  # else its kernel still runs in them: left to the system's cleaning
+            shutil.rmtree(working, ignore_errors=True)
+            shutil.rmtree(temporary, ignore_errors=True)
 
 
 def unwrapped(text: str) -> str:

@@ -53,9 +53,10 @@ def kernel_environment(temporary_folder: Path) -> dict:
     return env
 
 
-def execute(working_folder: Path, temporary_folder: Path) -> nbformat.NotebookNode:
+def execute(working_folder: Path, temporary_folder: Path, env=None) -> nbformat.NotebookNode:
     """The notebook, executed top to bottom in ``working_folder`` (the current folder of the
-    kernel); nbclient's CellExecutionError at the first cell that raises."""
+    kernel), the kernel's environment ``env`` (by default ``kernel_environment``); nbclient's
+    CellExecutionError at the first cell that raises."""
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(
         notebook,
@@ -67,9 +68,8 @@ def execute(working_folder: Path, temporary_folder: Path) -> nbformat.NotebookNo
         record_timing=False,  # no timestamps in the committed file
         extra_arguments=["--log-level=ERROR"],  # not the kernel's warning about TCP on localhost
     )
-    client.execute(env=kernel_environment(temporary_folder))
+    client.execute(env=env or kernel_environment(temporary_folder))
     notebook.metadata["language_info"] = {"name": "python"}  # not this machine's Python version
-    notebook.metadata["arithmetic"] = arithmetic_fingerprint()
     return notebook
 
 
@@ -133,6 +133,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as working, tempfile.TemporaryDirectory() as temporary:
         notebook = execute(Path(working), Path(temporary))
     seconds = time.perf_counter() - started
+    notebook.metadata["arithmetic"] = arithmetic_fingerprint()
     nbformat.write(notebook, NOTEBOOK)
     print(f"Executed and wrote {NOTEBOOK.name} in {seconds:.1f} s: commit it.")
     return 0

@@ -16,20 +16,18 @@ import nbformat
 import pytest
 from PIL import Image
 
-from conftest import ROOT
-from run_notebook import (
-    NOTEBOOK, REGENERATE, arithmetic_fingerprint, execute, printed_by_cell,
-)
+from conftest import NOTEBOOK_RUN, ROOT
+from run_notebook import NOTEBOOK, REGENERATE, arithmetic_fingerprint, printed_by_cell
 
 GIF = re.compile(r'<img src="data:image/gif;base64,([^"]+)"')
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """The notebook executed once for the tests below; the folders it ran in."""
-    working = tmp_path_factory.mktemp("notebook_working_folder")
-    temporary = tmp_path_factory.mktemp("notebook_temporary_files")
-    return execute(working, temporary), working, temporary
+def run(pytestconfig):
+    """The notebook executed once for the tests below, started when collection ended (conftest);
+    the folders it ran in."""
+    notebook, working, temporary = pytestconfig.stash[NOTEBOOK_RUN]
+    return notebook.result(), working, temporary
 
 
 def pictures(notebook) -> list[Image.Image]:
