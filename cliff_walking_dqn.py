@@ -2,7 +2,8 @@
 
 ``python cliff_walking_dqn.py`` trains, saves the policy network to ``cliff_walking_dql.pt`` and
 shows a test run; ``--help`` lists the flags. The article's lines are here in its order, with its
-names and comments. A line that is not the article's ends in a tag, ``# ours: <topic>``; README's
+names and comments (its 47 and -100 named ``GOAL_STATE`` and ``CLIFF_REWARD``). A statement that
+is not the article's carries a tag, ``# ours: <topic>``, at its end or on the line above; README's
 "Deviations from the article" says why, a bullet per topic. What the article does not have at all
 lives in the package ``ours/``.
 """
@@ -28,7 +29,7 @@ from ours.environment import (
 from ours.model_file import MODEL_FILE, load_policy, save_model, tested_network
 from ours.results import TestResult, TrainingFailed, TrainingResult
 from ours.training import BAR_FORMAT, TrainingHistory, TrainingProgress
-from ours.settings import apply_settings, check_training_call
+from ours.settings import apply_settings, check_test_call, check_training_call
 from ours.speed import fused_adam_available, identity, on_one_torch_thread
 
 
@@ -208,7 +209,8 @@ class CliffWalkingDQN:
         self.optimizer.step()
         return loss.item()  # ours: results
 
-    def test(self, episodes: int = 100, render_mode: str | None = None) -> TestResult:
+    def test(self, episodes: int = 100, render_mode: str | None = None) -> TestResult:  # ours: env
+        check_test_call(episodes, render_mode)  # ours: settings
         # Prepare environment
         env = self.environment.make(render_mode=render_mode, seed=self.seed)  # ours: env
         num_states = env.observation_space.n
@@ -240,7 +242,7 @@ class CliffWalkingDQN:
                     # Agent reached goal!
                     num_success += 1
                     break
-                if step_count > self.test_max_steps:
+                if step_count > self.test_max_steps:  # ours: test
                     # Agent did too many moves
                     break
 

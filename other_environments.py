@@ -46,8 +46,10 @@ class FrozenLakeDQN(CliffWalkingDQN):
     map_name = "4x4"
 
     def __init__(self, map_name: str = "4x4", is_slippery: bool = True, **settings):
-        if map_name not in LAKES:
+        if not isinstance(map_name, str) or map_name not in LAKES:
             raise ValueError(f"map_name must be one of {', '.join(LAKES)}, got {map_name!r}")
+        if "slippery" in settings:
+            raise TypeError("FrozenLakeDQN takes is_slippery, Gymnasium's name, not slippery")
         solved = {**FROZEN_LAKE_SOLVED[map_name, bool(is_slippery)], **settings}
         super().__init__(map_name=map_name, slippery=is_slippery, **solved)
         if "model_file" not in settings:  # named after the environment, as the article's is
@@ -69,7 +71,7 @@ class FrozenLakeDQN(CliffWalkingDQN):
 
     def train(self, episodes: int | None = None, render: bool = False):
         """The article's ``train``, for the episodes this lake needs unless told otherwise."""
-        return super().train(episodes or episodes_needed(self), render)
+        return super().train(episodes_needed(self) if episodes is None else episodes, render)
 
 
 class TaxiDQN(CliffWalkingDQN):
@@ -83,6 +85,8 @@ class TaxiDQN(CliffWalkingDQN):
     """
 
     def __init__(self, **settings):
+        if "slippery" in settings:
+            raise TypeError("TaxiDQN has no setting 'slippery': Taxi's moves never slip")
         super().__init__(**{**TAXI_SOLVED, **settings})
         if "model_file" not in settings:  # named after the environment, as the article's is
             self.model_file = f"{self.environment.file_stem}_dql.pt"
@@ -100,7 +104,7 @@ class TaxiDQN(CliffWalkingDQN):
 
     def train(self, episodes: int | None = None, render: bool = False):
         """The article's ``train``, for the episodes Taxi needs unless told otherwise."""
-        return super().train(episodes or episodes_needed(self), render)
+        return super().train(episodes_needed(self) if episodes is None else episodes, render)
 
 
 LAKES = {"4x4": "FrozenLake-v1", "8x8": "FrozenLake8x8-v1"}
@@ -168,7 +172,11 @@ def main(argv=None) -> int:
 
 def add_environment_flags(parser) -> None:
     parser.add_argument(
-        "env_id", choices=list(AGENTS), metavar="ENV_ID", help=f"one of {', '.join(AGENTS)}"
+        "env_id",
+        choices=list(AGENTS),
+        metavar="ENV_ID",
+        help=f"one of {', '.join(AGENTS)} (the defaults below are its own: with --help alone,"
+        " FrozenLake-v1's)",
     )
     parser.add_argument(
         "--not-slippery",
@@ -182,6 +190,9 @@ def chosen_environment(argv) -> tuple[str, bool]:
     defaults. An unknown id, or --not-slippery for Taxi, is refused in one line."""
     parser = OneLineArgumentParser(add_help=False)
     add_environment_flags(parser)
+    arguments = sys.argv[1:] if argv is None else argv
+    if {"-h", "--help"} & set(arguments) and not set(AGENTS) & set(arguments):
+        return "FrozenLake-v1", True  # the help names every ENV_ID; the defaults: the 4x4 lake
     known, _ = parser.parse_known_args(argv)
     if known.not_slippery and not known.env_id.startswith("FrozenLake"):
         parser.error(f"argument --not-slippery: {known.env_id} has no ice to slip on")

@@ -30,8 +30,7 @@ class ReplayMemory:
 
     def sample(self, sample_size: int = 1) -> list[Transition]:
         """``sample_size`` distinct transitions, chosen uniformly (python's ``random``)."""
-        # ours: small fixes (a clear error instead of random.sample's)
-        if not 0 <= sample_size <= len(self.memory):
+        if not 0 <= sample_size <= len(self.memory):  # ours: settings
             raise ValueError(
                 f"cannot sample {sample_size} transitions"
                 f" from a replay memory holding {len(self.memory)}"

@@ -16,8 +16,9 @@ MODEL_FILE = "cliff_walking_dql.pt"
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / MODEL_FILE  # beside cliff_walking_dqn.py
 
 
-class ModelFileError(Exception):
-    """A model file that cannot be used, with what to do about it, in one line."""
+class ModelFileError(ValueError):
+    """A model file that cannot be used, with what to do about it, in one line: a bad value of
+    ``model_file`` (``--model``)."""
 
 
 def load_model(path, num_states: int, num_actions: int) -> DQN:
@@ -139,7 +140,7 @@ def load_policy(agent, num_states: int, num_actions: int) -> DQN:
         return load_model(agent.model_file, num_states, num_actions)
     if getattr(agent, "trained_weights", None) is None:  # set by train
         raise ValueError(
-            "model_file is None and nothing was trained yet: call train() first,"
+            "model_file is None and train has kept no network yet: call train() first,"
             " or set model_file to a saved model's path"
         )
     return _network(agent.trained_weights, num_states, num_actions)

@@ -118,3 +118,15 @@ def check_training_call(episodes, render) -> None:
             " (cliff_walking_dqn_learning.gif) or test(episodes, render_mode='human') instead"
         )
     Rule(int, 1).check("episodes", episodes)
+
+
+RENDER_MODES = (None, "human", "ansi", "rgb_array")  # what every toy-text environment draws
+
+
+def check_test_call(episodes, render_mode) -> None:
+    """The arguments of ``test``: ``episodes`` at least 1, ``render_mode`` one Gymnasium knows."""
+    Rule(int, 1).check("episodes", episodes)
+    if render_mode not in RENDER_MODES:
+        raise ValueError(
+            f"render_mode must be one of {', '.join(map(repr, RENDER_MODES))}, got {render_mode!r}"
+        )

@@ -68,6 +68,22 @@ def test_the_subclasses_change_only_what_their_environment_needs():
     assert FrozenLakeDQN("8x8", False).discount_factor == 0.9  # the article's, where it solves
 
 
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: FrozenLakeDQN("5x5"), ValueError, r"^map_name must be one of 4x4, 8x8, got '5x5'"),
+        (lambda: FrozenLakeDQN(["4x4"]), ValueError, r"^map_name must be one of .*, got \['4x4'\]"),
+        (lambda: FrozenLakeDQN(slippery=False), TypeError, r"^FrozenLakeDQN takes is_slippery, "),
+        (lambda: TaxiDQN(slippery=True), TypeError, r"^TaxiDQN has no setting 'slippery': "),
+        (lambda: FrozenLakeDQN().train(0), ValueError, r"^episodes must be at least 1, got 0$"),
+        (lambda: TaxiDQN().train(-5), ValueError, r"^episodes must be at least 1, got -5$"),
+    ],
+)
+def test_a_learners_mistakes_with_the_subclasses_get_one_clear_line(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
 def agents():
     return {
         "FrozenLake 4x4": FrozenLakeDQN("4x4", is_slippery=False),
@@ -174,3 +190,14 @@ def test_a_bad_id_or_flag_is_one_line(argv, named, capsys, tmp_path):
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and named in error
     assert not (tmp_path / "never.pt").exists()
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h", "--not-slippery"], ["Taxi-v4", "--help"]])
+def test_help_needs_no_environment_and_names_every_one(argv, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        other_environments.main(argv)
+    assert stopped.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "one of FrozenLake-v1, FrozenLake8x8-v1, Taxi-v4" in help_text
+    default_model = "taxi_dql.pt" if "Taxi-v4" in argv else "frozen_lake_4x4_slippery_dql.pt"
+    assert f"(default {default_model})" in help_text

@@ -185,7 +185,7 @@ def test_an_episode_says_how_it_ended(greedy_actions, steps, expected):
 
 def test_with_no_model_file_test_plays_the_network_train_just_made(tmp_path, capsys):
     agent = CliffWalkingDQN(seed=6, model_file=None)
-    with pytest.raises(ValueError, match=r"model_file is None and nothing was trained yet: call"):
+    with pytest.raises(ValueError, match=r"model_file is None and train has kept no network yet"):
         agent.test(2)
     trained = agent.train(500)
     assert list(tmp_path.iterdir()) == []  # nothing written
@@ -228,6 +228,26 @@ def test_training_no_episodes_is_a_value_error(episodes, tmp_path):
     with pytest.raises(ValueError, match=rf"^episodes must be at least 1, got {episodes}$"):
         CliffWalkingDQN(seed=0, model_file=tmp_path / "m.pt").train(episodes)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "episodes, render_mode, message",
+    [
+        (0, None, r"^episodes must be at least 1, got 0$"),
+        (-3, None, r"^episodes must be at least 1, got -3$"),
+        ("5", None, r"^episodes must be a whole number, got '5'$"),
+        (3, "humen", r"^render_mode must be one of None, 'human', 'ansi', 'rgb_array', got 'hu"),
+    ],
+)
+def test_a_test_call_out_of_range_is_one_clear_value_error(episodes, render_mode, message, capsys):
+    with pytest.raises(ValueError, match=message):
+        CliffWalkingDQN(model_file=SHIPPED_MODEL).test(episodes, render_mode)
+    assert capsys.readouterr().out == ""  # refused before it starts
+
+
+def test_a_missing_model_file_is_a_value_error_from_python(tmp_path):
+    with pytest.raises(ValueError, match=r"^model file '.*nope.pt' does not exist: "):
+        CliffWalkingDQN(model_file=tmp_path / "nope.pt").test(1)
 
 
 def test_the_articles_render_argument_says_why_it_is_gone_and_what_to_watch():
