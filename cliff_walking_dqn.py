@@ -260,29 +260,34 @@ class CliffWalkingDQN:
 
 
 def main(argv=None) -> int:
-    """Train and save, then test and show, on one object, as the article's repository's main does.
+    """Train and save, then test and show, on one object, as the article's repository's main does
+    (``train_and_test``, below).
 
     Not in the article, so not marked: ours/command_line.py has the flags, the checks before any
     work and the one-line errors, ours/reports.py what the run prints and draws.
     """
     args = parse_args(argv, CliffWalkingDQN())
+    return train_and_test(
+        args, lambda **settings: CliffWalkingDQN(slippery=args.slippery, **settings)
+    )
+
+
+def train_and_test(args, make_agent) -> int:
+    """The run of ``main`` for the agent ``make_agent(**settings)`` makes: other_environments.py's
+    main runs its agents through it too. Returns the exit status."""
     with OneLineErrors(args.model) as errors:
         render_mode = check_before_any_work(args)
-        cliff_walking = CliffWalkingDQN(
-            seed=args.seed,
-            slippery=args.slippery,
-            model_file=args.model,
-            save_last=args.save_last,
-            **args.hyperparameters,
+        agent = make_agent(
+            seed=args.seed, model_file=args.model, save_last=args.save_last, **args.hyperparameters
         )
         if not args.test_only:
             try:
-                result = cliff_walking.train(args.episodes)
+                result = agent.train(args.episodes)
             except TrainingFailed as failure:
                 report_training(failure.result, args.plots)  # its curves show why it failed
                 raise
             report_training(result, args.plots)
-        report_test(cliff_walking.test(args.test_episodes), render_mode, args.plots)
+        report_test(agent.test(args.test_episodes), render_mode, args.plots)
     return errors.exit_status
 
 

@@ -21,13 +21,9 @@ from ours.packages import require_installed
 require_installed(__name__)  # without the packages: one line, exit 2; Ctrl-C: one line too
 import gymnasium as gym
 
-from cliff_walking_dqn import CliffWalkingDQN
-from ours.command_line import (
-    OneLineArgumentParser, OneLineErrors, check_before_any_work, parse_args,
-)
+from cliff_walking_dqn import CliffWalkingDQN, train_and_test
+from ours.command_line import OneLineArgumentParser, parse_args
 from ours.environment import describe
-from ours.reports import report_test, report_training
-from ours.results import TrainingFailed
 
 
 class FrozenLakeDQN(CliffWalkingDQN):
@@ -150,24 +146,7 @@ def main(argv=None) -> int:
         episodes=episodes_needed(defaults),
         add_environment_flags=add_environment_flags,
     )
-    with OneLineErrors(args.model) as errors:
-        render_mode = check_before_any_work(args)
-        agent = AGENTS[env_id](
-            slippery,
-            seed=args.seed,
-            model_file=args.model,
-            save_last=args.save_last,
-            **args.hyperparameters,
-        )
-        if not args.test_only:
-            try:
-                result = agent.train(args.episodes)
-            except TrainingFailed as failure:
-                report_training(failure.result, args.plots)  # its curves show why it failed
-                raise
-            report_training(result, args.plots)
-        report_test(agent.test(args.test_episodes), render_mode, args.plots)
-    return errors.exit_status
+    return train_and_test(args, functools.partial(AGENTS[env_id], slippery))
 
 
 def add_environment_flags(parser) -> None:
