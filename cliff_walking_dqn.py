@@ -127,6 +127,7 @@ class CliffWalkingDQN:
                     # ours: time limit
                     new_state, action_reward, terminated, truncated, _ = env.step(action)
                     # Process reward and observations
+                    # ours: spelling
                     terminated, reward = self._process_episode(action_reward, new_state)
                     # Save experience into memory
                     memory.append((state, action, new_state, reward, terminated))

@@ -69,7 +69,8 @@ HYPERPARAMETER_HELP = {
     "mini_batch_size": ("N", "transitions sampled for one optimize step (fewer than the memory)"),
     "max_episode_steps": (
         "STEPS",
-        "time limit of a training episode (ours; at least the 13 of the optimal path)",
+        "time limit of a training episode (ours; at least the {shortest} steps of the shortest"
+        " path to the goal)",
     ),
 }
 
@@ -77,13 +78,16 @@ HYPERPARAMETER_HELP = {
 def add_hyperparameter_flags(parser: argparse.ArgumentParser, agent) -> None:
     """--learning-rate and the like, named after the agent's attributes, its values the defaults
     (filled in by ``hyperparameters``: None here tells a flag given from one left out)."""
-    group = parser.add_argument_group("hyperparameters (defaults: the article's values)")
+    group = parser.add_argument_group(
+        "hyperparameters (defaults: the article's values, unless the environment needs others)"
+    )
+    shortest = agent.environment.shortest_path_length
     for name, (metavar, meaning) in HYPERPARAMETER_HELP.items():
         group.add_argument(
             f"--{name.replace('_', '-')}",
             type=flag_type(rules_for(agent)[name]),
             metavar=metavar,
-            help=f"{meaning} (default {getattr(agent, name):g})",
+            help=f"{meaning.format(shortest=shortest)} (default {getattr(agent, name):g})",
         )
 
 

@@ -35,7 +35,8 @@ class Episode(NamedTuple):
 
 def play_episode(result) -> Episode:
     """The episode a run shows for a ``TestResult``: its greedy policy from the start, under the
-    test's rules (it ends at the goal, after a fall or after ``result.step_limit`` steps).
+    test's rules (it ends at the goal, after a fall, where the environment ends it, as in a
+    FrozenLake hole, or after ``result.step_limit`` steps).
 
     Greedy play where moves do not slip is the same every time; where they do, ``result.seed``
     makes it slip the same way every time, so that ``show_episode`` can show it again."""
@@ -45,13 +46,15 @@ def play_episode(result) -> Episode:
     path, actions = [state], []
     while True:
         action = greedy_actions[state]
-        state, reward, _, _, _ = env.step(action)
+        state, reward, terminated, _, _ = env.step(action)
         path.append(state)
         actions.append(action)
         if state in environment.goal_states:
             ending = "goal reached"
         elif reward == CLIFF_REWARD:
             ending = "fell into the cliff: goal not reached"
+        elif terminated:
+            ending = "fell into a hole: goal not reached"  # FrozenLake ends an episode there
         elif len(actions) == result.step_limit:
             ending = f"goal not reached in the test's {result.step_limit} steps"
         else:

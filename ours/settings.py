@@ -113,9 +113,10 @@ def check_training_call(episodes, render) -> None:
     """The arguments of ``train``: ``episodes`` at least 1; ``render`` is the article's and gone."""
     if render:
         raise ValueError(
-            "train(render=True) is gone: the article's window would show about 45,000 training"
-            " steps at 4 frames a second, for hours; watch the learning animation"
-            " (cliff_walking_dqn_learning.gif) or test(episodes, render_mode='human') instead"
+            "train(render=True) is gone: the article's window would show every training step"
+            " (about 45,000 on the cliff) at 4 frames a second, for hours; watch the learning"
+            " animation a run draws (its *_dqn_learning.gif) or test(episodes, render_mode='human')"
+            " instead"
         )
     Rule(int, 1).check("episodes", episodes)
 

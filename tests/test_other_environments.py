@@ -16,6 +16,19 @@ from ours.model_file import network_from
 from ours.speed import q_values_of
 
 
+def test_the_episode_shown_ends_in_a_hole_as_the_lake_ends_it():
+    from ours.results import TestResult
+
+    down = 1  # FrozenLake's actions: left, down, right, up
+    lake = FrozenLakeDQN("4x4", is_slippery=False).environment
+    tested = TestResult(
+        environment=lake, success_rate=0.0, episodes=1, q_values=np.eye(4)[[down] * 16], seed=0,
+        step_limit=100,
+    )
+    episode = play_episode(tested)  # from S down: two frozen cells, then the hole at row 3
+    assert episode.path == [0, 4, 8, 12] and episode.ending == "fell into a hole: goal not reached"
+
+
 def test_a_short_run_on_the_lake_saves_a_network_that_test_loads(tmp_path, capsys):
     agent = FrozenLakeDQN("4x4", is_slippery=False, seed=1, model_file=tmp_path / "lake.pt")
     result = agent.train(200)
