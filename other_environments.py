@@ -164,6 +164,9 @@ def add_environment_flags(parser) -> None:
     )
 
 
+SWITCHES = ("--not-slippery", "--test-only", "--save-last", "--no-plots")  # flags without a value
+
+
 def chosen_environment(argv) -> tuple[str, bool]:
     """The environment named on the command line, read first: its agent's defaults are the flags'
     defaults. An unknown id, or --not-slippery for Taxi, is refused in one line."""
@@ -172,10 +175,21 @@ def chosen_environment(argv) -> tuple[str, bool]:
     arguments = sys.argv[1:] if argv is None else argv
     if {"-h", "--help"} & set(arguments) and not set(AGENTS) & set(arguments):
         return "FrozenLake-v1", True  # the help names every ENV_ID; the defaults: the 4x4 lake
-    known, _ = parser.parse_known_args(argv)
-    if known.not_slippery and not known.env_id.startswith("FrozenLake"):
-        parser.error(f"argument --not-slippery: {known.env_id} has no ice to slip on")
-    return known.env_id, not known.not_slippery
+    named = [  # the words that are no flag and no flag's value (--seed 3: 3 is the seed's)
+        word
+        for before, word in zip(["", *arguments[:-1]], arguments)
+        if not word.startswith("-")
+        and not (before.startswith("--") and "=" not in before and before not in SWITCHES)
+    ]
+    if not named:
+        parser.error("the following arguments are required: ENV_ID")
+    env_id, slippery = named[0], "--not-slippery" not in arguments
+    if env_id not in AGENTS:
+        choices = ", ".join(map(repr, AGENTS))
+        parser.error(f"argument ENV_ID: invalid choice: {env_id!r} (choose from {choices})")
+    if not slippery and not env_id.startswith("FrozenLake"):
+        parser.error(f"argument --not-slippery: {env_id} has no ice to slip on")
+    return env_id, slippery
 
 
 if __name__ == "__main__":

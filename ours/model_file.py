@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from nn_model import DQN
+from ours.environment import cliff_walking_id
 
 MODEL_FILE = "cliff_walking_dql.pt"
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / MODEL_FILE  # beside cliff_walking_dqn.py
@@ -21,19 +22,21 @@ class ModelFileError(ValueError):
     ``model_file`` (``--model``)."""
 
 
-def load_model(path, num_states: int, num_actions: int) -> DQN:
-    """Load a DQN state_dict saved by ``save_model`` (or the article's code), checking everything.
+def load_model(path, num_states: int, num_actions: int, environment=None) -> DQN:
+    """Load a DQN state_dict saved by ``save_model`` (or the article's code), checking everything;
+    an error says how to train one for ``environment`` (None: the cliff).
 
     ``weights_only=True``: a .pt file is a pickle, and a pickle may run code when loaded.
     """
     path = Path(path)
-    retrain = f"train a new one with 'python {_script()} --model {path}'"
+    retrain = f"train a new one with '{_train_command(path, environment)}'"
     if path.is_dir():
         raise ModelFileError(f"model file '{path}' is a folder: point --model at a .pt file")
     if not path.is_file():
+        a_cliff = environment is None or environment.env_id.startswith("CliffWalking")
         ways_out = (
             f"test the shipped model with --model {SHIPPED_MODEL}, or {retrain}"
-            if SHIPPED_MODEL.is_file()
+            if SHIPPED_MODEL.is_file() and a_cliff
             else f"{retrain}, or point --model at an existing file"
         )
         raise ModelFileError(f"model file '{path}' does not exist: {ways_out}")
@@ -93,9 +96,20 @@ def network_from(state_dict: dict, environment) -> DQN:
     return _network(state_dict, *outcomes.next_states.shape[:2])
 
 
-def _script() -> str:
-    """cliff_walking_dqn.py as the user can run it from the current folder."""
-    script = SHIPPED_MODEL.parent / "cliff_walking_dqn.py"
+def _train_command(path: Path, environment) -> str:
+    """The command that trains a network for ``environment`` (None: the cliff) into ``path``."""
+    if environment is None or environment.env_id.startswith("CliffWalking"):
+        plain = environment is None or environment.env_id == cliff_walking_id()
+        slippery = "" if plain else " --slippery"
+        return f"python {_script('cliff_walking_dqn.py')}{slippery} --model {path}"
+    not_slippery = " --not-slippery" if environment.kwargs.get("is_slippery") is False else ""
+    script = _script("other_environments.py")
+    return f"python {script} {environment.env_id}{not_slippery} --model {path}"
+
+
+def _script(name: str) -> str:
+    """The script ``name``, beside cliff_walking_dqn.py, as the user can run it from here."""
+    script = SHIPPED_MODEL.parent / name
     return script.name if Path.cwd() == script.parent else str(script)
 
 
@@ -137,7 +151,7 @@ def load_policy(agent, num_states: int, num_actions: int) -> DQN:
     """The network ``agent.test`` plays: the one in ``agent.model_file``, or with None, the one
     ``agent.train`` made; before any training that is a ValueError."""
     if agent.model_file is not None:
-        return load_model(agent.model_file, num_states, num_actions)
+        return load_model(agent.model_file, num_states, num_actions, agent.environment)
     if getattr(agent, "trained_weights", None) is None:  # set by train
         raise ValueError(
             "model_file is None and train has kept no network yet: call train() first,"

@@ -194,6 +194,9 @@ def test_taxi_tests_from_the_command_line_with_its_own_picture(short_taxi_run, t
         (["CliffWalking-v1"], "invalid choice"),
         (["Taxi-v4", "--not-slippery"], "--not-slippery: Taxi-v4 has no ice to slip on"),
         (["FrozenLake-v1", "--learning-rate", "-1"], "--learning-rate: must be above 0"),
+        (["--episodes", "5"], "the following arguments are required: ENV_ID"),
+        (["--test-only", "Taxi-v3"], "invalid choice: 'Taxi-v3'"),
+        (["--seed", "3", "Taxi-v4", "--not-slippery"], "Taxi-v4 has no ice to slip on"),
     ],
 )
 def test_a_bad_id_or_flag_is_one_line(argv, named, capsys, tmp_path):
@@ -203,6 +206,15 @@ def test_a_bad_id_or_flag_is_one_line(argv, named, capsys, tmp_path):
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and named in error
     assert not (tmp_path / "never.pt").exists()
+
+
+def test_a_missing_model_file_says_how_to_train_one_for_this_environment(tmp_path, capsys):
+    missing = tmp_path / "lake.pt"
+    argv = ["FrozenLake8x8-v1", "--not-slippery", "--test-only", "--model", str(missing)]
+    assert other_environments.main([*argv, "--render", "none", "--no-plots"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "shipped" not in error  # the cliff's model would not fit
+    assert f"other_environments.py FrozenLake8x8-v1 --not-slippery --model {missing}'" in error
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["-h", "--not-slippery"], ["Taxi-v4", "--help"]])
