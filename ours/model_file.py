@@ -48,14 +48,16 @@ def load_model(path, num_states: int, num_actions: int, environment=None) -> DQN
             warnings.simplefilter("ignore")
             state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises RuntimeError, EOFError, KeyError, UnpicklingError ...
-        # what torch refused: "Unsupported global" (torch 2.4 on), "Unsupported class" (before)
+        # what torch refused: "Unsupported global" (torch 2.4 on), "unsupported GLOBAL posix.system
+        # whose module posix is blocked" (a blocked module), "Unsupported class" (before 2.4)
         if _pickled_network(path):
             raise ModelFileError(
                 f"model file '{path}' holds a whole pickled network (torch.save(model, ...)),"
                 " which would run code when loaded: save just its weights, as the article does,"
                 f" with torch.save(model.state_dict(), '{path}'), or {retrain}"
             ) from None
-        if re.search("Unsupported (global|class)", str(error)) or _pickle_calls_code(path):
+        refused = re.search("unsupported (global|class)", str(error), re.IGNORECASE)
+        if refused or _pickle_calls_code(path):
             raise ModelFileError(
                 f"model file '{path}' was refused:"
                 " it holds Python objects that would run code when loaded,"

@@ -36,6 +36,13 @@ class RunsCode:
         return (Path.touch, (self.marker,))
 
 
+class CallsTheSystem(RunsCode):
+    """The same through os.system, a module torch blocks by name."""
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
 def state_dict_of(in_states=48, out_actions=4, hidden=None):
     dqn = DQN(in_states, out_actions)
     if hidden:
@@ -56,6 +63,8 @@ def write_bad_model(kind, path, marker):
         path.write_text("these are not the weights you are looking for\n")
     elif kind == "runs code":
         torch.save({"block_1.weight": RunsCode(marker)}, path)
+    elif kind == "calls the system":
+        torch.save({"block_1.weight": CallsTheSystem(marker)}, path)
     elif kind == "plain pickle that runs code":
         path.write_bytes(pickle.dumps(RunsCode(marker)))
     elif kind == "other hidden size":
@@ -82,6 +91,7 @@ BAD_MODELS = {
     "random bytes": "not a readable PyTorch weights file",
     "text": "not a readable PyTorch weights file",
     "runs code": "would run code",
+    "calls the system": "would run code",
     "plain pickle that runs code": "would run code",
     "other hidden size": "holds a different network",
     "other number of states": "holds a different network",
