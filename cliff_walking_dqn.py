@@ -3,9 +3,10 @@
 ``python cliff_walking_dqn.py`` trains, saves the policy network to ``cliff_walking_dql.pt`` and
 shows a test run; ``--help`` lists the flags. The article's lines are here in its order, with its
 names and comments (its 47 and -100 named ``GOAL_STATE`` and ``CLIFF_REWARD``). A statement that
-is not the article's carries a tag, ``# ours: <topic>``, at its end or on the line above; README's
-"Deviations from the article" says why, a bullet per topic. What the article does not have at all
-lives in the package ``ours/`` (but for ``Transition``, beside the memory in replay_memory.py).
+is not the article's carries a tag, the comment ``ours: <topic>``, at its end or on the line
+above; README's "Deviations from the article" says why, a bullet per topic. What the article does
+not have at all lives in the package ``ours/`` (but for ``Transition``, beside the memory in
+replay_memory.py).
 """
 
 import random
