@@ -1,1 +1,1 @@
-"""What the project adds to the article's files, a module per topic (README, Project layout)."""
+"""What the project adds to the article's files, a module per topic (docs/layout.md)."""
